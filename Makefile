@@ -1,0 +1,45 @@
+# node-installer: `make demo` walks through an install on image files,
+# `make test` runs the whole suite (unit, root, fuzz and VM tests).
+SHELL   := /bin/bash
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+BIN     := bin/node-installer
+GO      ?= go
+# package:FuzzTarget pairs run briefly by `make test`
+FUZZ    := ./installer:FuzzParseCmdline
+FUZZTIME ?= 10s
+
+.PHONY: build demo test deps unit fuzz e2e bench lint clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/node-installer
+
+demo: build
+	$(BIN) demo
+
+deps:
+	@test/deps.sh
+
+test: deps build lint unit fuzz e2e
+	@echo "make test: all suites passed"
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+fuzz:
+	@set -e; for f in $(FUZZ); do pkg=$${f%%:*}; fn=$${f##*:}; \
+	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg; done
+
+e2e: build
+	$(GO) test -tags e2e -count=1 -timeout 30m ./test/...
+
+bench: build
+	$(GO) test -run='^$$' -bench=. -benchmem -timeout 30m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,89 @@
+// Package installer holds the one Config (filled by defaults, an answer
+// file, the kernel command line and the TUI), the Facts probed from the
+// machine, the pure planning from both, and the engine that applies a plan.
+package installer
+
+import (
+	"node-installer/network"
+	"node-installer/storage"
+)
+
+// Action is what a run does.
+type Action string
+
+// Actions. ActionInteractive starts the TUI (no action, or `install`).
+const (
+	ActionInteractive Action = "interactive"
+	ActionInstall     Action = "install"   // storage_init: unattended install
+	ActionReinstall   Action = "reinstall" // reinstall/firstboot: wipe and install fresh
+	ActionUpgrade     Action = "upgrade"   // upgrade/local_boot/ovirt_upgrade
+	ActionUninstall   Action = "uninstall"
+)
+
+// HostPort is host[:port] as syslog=, netconsole=, collectd= take it.
+type HostPort struct {
+	Host string `json:"host"`
+	Port int    `json:"port,omitempty"` // 0 = the service's default
+}
+
+// Host holds credentials and console settings persisted to the target.
+type Host struct {
+	// AdminPW and RootPW are crypted hashes ($6$, $y$, $5$, $1$); never logged.
+	AdminPW   string `json:"adminpw,omitempty"`
+	RootPW    string `json:"rootpw,omitempty"`
+	SSHPwAuth *bool  `json:"ssh_pwauth,omitempty"`
+	Keyboard  string `json:"keyboard,omitempty"`
+}
+
+// Services holds the service settings persisted to the target.
+type Services struct {
+	Syslog            *HostPort `json:"syslog,omitempty"`
+	Netconsole        *HostPort `json:"netconsole,omitempty"`
+	Collectd          *HostPort `json:"collectd,omitempty"`
+	LogrotateMaxSize  string    `json:"logrotate_max_size,omitempty"` // e.g. "1024k"
+	LogrotateInterval string    `json:"logrotate_interval,omitempty"` // daily|weekly|monthly
+	KdumpNFS          string    `json:"kdump_nfs,omitempty"`          // host:/path
+	KdumpSSH          string    `json:"kdump_ssh,omitempty"`          // user@host
+	DisableKdump      bool      `json:"disable_kdump,omitempty"`
+	NFSv4Domain       string    `json:"nfsv4_domain,omitempty"`
+	ISCSIName         string    `json:"iscsi_name,omitempty"`
+	ManagementServer  *HostPort `json:"management_server,omitempty"`
+	ManagementFprint  string    `json:"management_server_fingerprint,omitempty"`
+	DisableAESNI      bool      `json:"disable_aes_ni,omitempty"`
+	UseStrongRNG      string    `json:"use_strong_rng,omitempty"`
+	Tuned             string    `json:"tuned,omitempty"`
+}
+
+// Unattended holds the node.* run options.
+type Unattended struct {
+	ConfigURL       string `json:"config,omitempty"`  // node.config
+	Media           string `json:"media,omitempty"`   // node.media
+	Webhook         string `json:"webhook,omitempty"` // node.webhook
+	After           string `json:"after,omitempty"`   // reboot|poweroff|halt|shell
+	RebootDelay     int    `json:"reboot_delay,omitempty"`
+	LogLevel        string `json:"log_level,omitempty"`
+	Break           string `json:"break,omitempty"` // pre-installer|post-installer|pre-reboot
+	HaltIfInstalled bool   `json:"halt_if_installed,omitempty"`
+	AllowDowngrade  bool   `json:"allow_downgrade,omitempty"`
+}
+
+// Config is everything a run needs to know from its users.
+type Config struct {
+	Action     Action         `json:"action"`
+	Storage    storage.Spec   `json:"storage"`
+	Network    network.Config `json:"network"`
+	Host       Host           `json:"host"`
+	Services   Services       `json:"services"`
+	Unattended Unattended     `json:"unattended"`
+	// BootParams are the kernel arguments not consumed, passed to the installed system.
+	BootParams []string `json:"boot_params,omitempty"`
+	// Origins maps a field path ("storage.volumes.Swap") to the kernel
+	// argument it came from, so problems can name it.
+	Origins map[string]Origin `json:"-"`
+}
+
+// Origin is where a Config field's value came from.
+type Origin struct {
+	Arg   string // kernel argument name, e.g. "storage_vol"
+	Value string // as written (secrets masked)
+}

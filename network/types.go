@@ -1,0 +1,64 @@
+// Package network probes NICs, plans the management network from the
+// Config, applies it live through netlink (static, DHCP, VLAN, bond,
+// bridge) and renders the installed system's network files.
+package network
+
+import "net/netip"
+
+// NIC is a probed network interface: plain data, recorded in machine profiles.
+type NIC struct {
+	Name      string   `json:"name"`
+	MAC       string   `json:"mac,omitempty"`
+	Driver    string   `json:"driver,omitempty"`
+	Vendor    string   `json:"vendor,omitempty"` // PCI vendor name when known
+	Device    string   `json:"device,omitempty"` // PCI device name when known
+	Carrier   bool     `json:"carrier"`
+	OperState string   `json:"oper_state,omitempty"`
+	SpeedMbps int      `json:"speed_mbps,omitempty"`
+	Duplex    string   `json:"duplex,omitempty"`
+	MTU       int      `json:"mtu,omitempty"`
+	Addrs     []string `json:"addrs,omitempty"` // CIDR
+	Virtual   bool     `json:"virtual,omitempty"`
+	Loopback  bool     `json:"loopback,omitempty"`
+}
+
+// IP is one ip= setting (oVirt/anaconda or dracut form).
+type IP struct {
+	Iface    string       `json:"iface,omitempty"`  // "" = the management NIC
+	Method   string       `json:"method"`           // none|off|dhcp|dhcp6|auto6|on|any|static
+	Address  netip.Prefix `json:"address,omitzero"` // static client address
+	Peer     netip.Addr   `json:"peer,omitzero"`
+	Gateway  netip.Addr   `json:"gateway,omitzero"`
+	Hostname string       `json:"hostname,omitempty"`
+	MTU      int          `json:"mtu,omitempty"`
+	MAC      string       `json:"mac,omitempty"`
+	DNS      []netip.Addr `json:"dns,omitempty"` // dracut's trailing DNS servers
+}
+
+// Bond is bond=NAME:SLAVE,SLAVE[:OPTS].
+type Bond struct {
+	Name    string   `json:"name"`
+	Slaves  []string `json:"slaves"`
+	Options string   `json:"options"` // default "mode=active-backup miimon=100"
+}
+
+// Config is the network part of the installer Config.
+type Config struct {
+	// BootIf is BOOTIF as given: ifname, 01-aa-bb-.., aa-bb-.., aa:bb:.., link, bondN.
+	BootIf string `json:"bootif,omitempty"`
+	// BootIfMAC is the normalised MAC (aa:bb:cc:dd:ee:ff) when BootIf names one.
+	BootIfMAC string `json:"bootif_mac,omitempty"`
+	IPs       []IP   `json:"ips,omitempty"`
+	// IPv6 is ipv6=dhcp|auto|none ("" = not given).
+	IPv6     string       `json:"ipv6,omitempty"`
+	DNS      []netip.Addr `json:"dns,omitempty"`
+	NTP      []string     `json:"ntp,omitempty"`
+	NTPOff   bool         `json:"ntp_off,omitempty"`
+	Hostname string       `json:"hostname,omitempty"`
+	VLAN     int          `json:"vlan,omitempty"` // 0 = none
+	// VLANParent is the IFACE of vlan=ID:IFACE ("" = the management NIC).
+	VLANParent string `json:"vlan_parent,omitempty"`
+	Bond       *Bond  `json:"bond,omitempty"`
+	// Layout is network_layout: "direct" (default) or "bridged".
+	Layout string `json:"layout,omitempty"`
+}
