@@ -5,8 +5,8 @@ type Content string
 
 // Partition contents.
 const (
-	ContentESP   Content = "vfat"   // FAT32 EFI system partition
-	ContentSlot  Content = "slot"   // raw root image slot (squashfs written as is)
+	ContentESP   Content = "vfat" // FAT32 EFI system partition
+	ContentSlot  Content = "slot" // raw root image slot (squashfs written as is)
 	ContentExt4  Content = "ext4"
 	ContentSwap  Content = "swap"
 	ContentEmpty Content = "empty"
