@@ -9,6 +9,7 @@ type Kind string
 
 // Event kinds.
 const (
+	Started      Kind = "started" // the run began (Message says what it does)
 	StepStarted  Kind = "step_started"
 	Progress     Kind = "progress"
 	StepFinished Kind = "step_finished"
