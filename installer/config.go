@@ -75,6 +75,9 @@ type Config struct {
 	Host       Host           `json:"host"`
 	Services   Services       `json:"services"`
 	Unattended Unattended     `json:"unattended"`
+	// ForceInstall is the `install` argument: the TUI offers a fresh
+	// install even when an installation exists.
+	ForceInstall bool `json:"force_install,omitempty"`
 	// BootParams are the kernel arguments not consumed, passed to the installed system.
 	BootParams []string `json:"boot_params,omitempty"`
 	// Origins maps a field path ("storage.volumes.Swap") to the kernel

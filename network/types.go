@@ -39,7 +39,8 @@ type IP struct {
 type Bond struct {
 	Name    string   `json:"name"`
 	Slaves  []string `json:"slaves"`
-	Options string   `json:"options"` // default "mode=active-backup miimon=100"
+	Options string   `json:"options"`       // default "mode=active-backup miimon=100"
+	MTU     int      `json:"mtu,omitempty"` // dracut's 4th field, 0 = default
 }
 
 // Config is the network part of the installer Config.
