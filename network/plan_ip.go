@@ -1,0 +1,454 @@
+package network
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// mgmtKey groups the ip= settings of the management interface.
+const mgmtKey = ""
+
+// ipGroup is every ip= for one interface, with their position for errors.
+type ipGroup struct {
+	name string
+	ips  []IP
+	mtu  int    // from ip=...:mtu
+	mac  string // from ip=...:macaddr
+}
+
+// groupIPs assigns each ip= to the management interface or to another NIC
+// (or a bond that is not the management device).
+func (b *builder) groupIPs() []*ipGroup {
+	cfg := b.cfg
+	mgmt := map[string]bool{"": true}
+	if d := b.p.Device; d != "" {
+		mgmt[d] = true
+		if cfg.VLAN != 0 {
+			mgmt[vlanName(d, cfg.VLAN)] = true
+		}
+	}
+	if cfg.Layout == "bridged" {
+		mgmt[BridgeName] = true
+	}
+	groups := []*ipGroup{{name: mgmtKey}}
+	byName := map[string]*ipGroup{mgmtKey: groups[0]}
+	for _, ip := range cfg.IPs {
+		key := ip.Iface
+		if mgmt[key] {
+			key = mgmtKey
+		} else if b.p.Pending() && cfg.VLAN != 0 && strings.HasSuffix(key, fmt.Sprintf(".%d", cfg.VLAN)) {
+			key = mgmtKey
+		} else if b.isSlave(key) {
+			b.fail("%s: %s is a slave of %s and takes no address", ipArg(ip), key, bondArg(*cfg.Bond))
+			continue
+		} else if cfg.Bond != nil && key == cfg.Bond.Name {
+			// the bond without being the management device: configured on its own
+		} else if n, ok := b.nic(key); !ok || n.Loopback {
+			b.fail("%s: no NIC named %s; NICs: %s", ipArg(ip), key, b.nicList())
+			continue
+		}
+		g := byName[key]
+		if g == nil {
+			g = &ipGroup{name: key}
+			byName[key] = g
+			groups = append(groups, g)
+		}
+		g.ips = append(g.ips, ip)
+	}
+	for _, g := range groups {
+		g.mtu, g.mac = b.linkSettings(g)
+	}
+	return groups
+}
+
+func vlanName(parent string, id int) string {
+	n := fmt.Sprintf("%s.%d", parent, id)
+	if len(n) > 15 { // IFNAMSIZ-1: the kernel refuses longer names
+		n = fmt.Sprintf("vlan%d", id)
+	}
+	return n
+}
+
+// linkSettings are the MTU and MAC given by the ip= of one interface.
+func (b *builder) linkSettings(g *ipGroup) (mtu int, mac string) {
+	for _, ip := range g.ips {
+		arg := ipArg(ip)
+		if ip.MTU != 0 {
+			if ip.MTU < 68 || ip.MTU > 65535 {
+				b.fail("%s: MTU %d outside 68-65535", arg, ip.MTU)
+			} else if mtu != 0 && mtu != ip.MTU {
+				b.fail("%s: MTU %d conflicts with MTU %d of another ip=", arg, ip.MTU, mtu)
+			} else {
+				mtu = ip.MTU
+			}
+		}
+		if ip.MAC != "" {
+			m := NormalizeMAC(ip.MAC)
+			if m == "" {
+				b.fail("%s: MAC %q: expected aa:bb:cc:dd:ee:ff", arg, ip.MAC)
+			} else {
+				mac = m
+			}
+		}
+	}
+	return mtu, mac
+}
+
+// stack plans the management links: NIC or bond (with its slaves), the
+// VLAN above, the bridge on top; then the links of other ip= interfaces.
+func (b *builder) stack(groups []*ipGroup) {
+	cfg := b.cfg
+	dev := b.p.Device
+	mtu, mac := groups[0].mtu, groups[0].mac
+	var links []Link
+	devMAC := mac
+	bondIsMgmt := cfg.Bond != nil && dev == cfg.Bond.Name
+	if bondIsMgmt {
+		links = b.bondLinks(mtu, mac)
+	} else {
+		n, _ := b.nic(dev)
+		links = append(links, Link{Name: dev, Kind: KindNIC, MAC: n.MAC, SetMAC: mac, MTU: mtu})
+		if devMAC == "" {
+			devMAC = n.MAC
+		}
+	}
+	if devMAC == "" && bondIsMgmt && len(cfg.Bond.Slaves) > 0 {
+		n, _ := b.nic(cfg.Bond.Slaves[0]) // a bond takes its first slave's MAC
+		devMAC = n.MAC
+	}
+	top := dev
+	if cfg.VLAN != 0 {
+		name := vlanName(dev, cfg.VLAN)
+		links = append(links, Link{Name: name, Kind: KindVLAN, Parent: dev, VLANID: cfg.VLAN, MTU: mtu})
+		top = name
+	}
+	if cfg.Layout == "bridged" {
+		links[len(links)-1].Master = BridgeName
+		links = append(links, Link{Name: BridgeName, Kind: KindBridge, SetMAC: devMAC, MTU: mtu})
+		top = BridgeName
+	}
+	b.p.Mgmt = top
+	if cfg.Bond != nil && !bondIsMgmt {
+		var g *ipGroup
+		for _, x := range groups {
+			if x.name == cfg.Bond.Name {
+				g = x
+			}
+		}
+		bmtu, bmac := 0, ""
+		if g != nil {
+			bmtu, bmac = g.mtu, g.mac
+		}
+		links = append(links, b.bondLinks(bmtu, bmac)...)
+	}
+	for _, g := range groups[1:] {
+		if cfg.Bond != nil && g.name == cfg.Bond.Name {
+			continue
+		}
+		n, _ := b.nic(g.name)
+		links = append(links, Link{Name: g.name, Kind: KindNIC, MAC: n.MAC, SetMAC: g.mac, MTU: g.mtu})
+	}
+	b.p.Links = links
+}
+
+func (b *builder) bondLinks(mtu int, mac string) []Link {
+	bd := b.cfg.Bond
+	opts, _ := parseBondOptions(bd.Options)
+	var links []Link
+	for _, s := range bd.Slaves {
+		n, _ := b.nic(s)
+		links = append(links, Link{Name: s, Kind: KindNIC, MAC: n.MAC, MTU: mtu, Master: bd.Name})
+	}
+	return append(links, Link{Name: bd.Name, Kind: KindBond, SetMAC: mac, MTU: mtu,
+		Slaves: append([]string(nil), bd.Slaves...), BondOptions: opts})
+}
+
+// addrs plans the address configuration of every interface.
+func (b *builder) addrs(groups []*ipGroup) {
+	cfg := b.cfg
+	for gi, g := range groups {
+		mgmt := gi == 0
+		if mgmt && b.p.Device == "" && !b.p.Pending() {
+			if len(g.ips) > 0 || cfg.IPv6 != "" {
+				b.fail("ip=/ipv6=: no management interface (give BOOTIF=)")
+			}
+			continue
+		}
+		c := IPConfig{Iface: g.name}
+		if mgmt {
+			c.Iface = b.p.Mgmt
+		}
+		for _, ip := range g.ips {
+			b.addIP(&c, ip)
+		}
+		if mgmt {
+			if len(g.ips) == 0 {
+				c.DHCP4 = true // BOOTIF alone: DHCP, as oVirt did
+			}
+			switch cfg.IPv6 {
+			case "":
+			case "dhcp":
+				c.DHCP6 = true
+			case "auto":
+				c.SLAAC = true
+			case "none":
+				if c.DHCP6 || c.SLAAC || hasV6(c.Addrs) {
+					b.fail("ipv6=none: conflicts with an IPv6 setting of ip=")
+				}
+			default:
+				b.fail("ipv6=%s: expected dhcp, auto or none", cfg.IPv6)
+			}
+		}
+		if c.Gateway4.IsValid() {
+			b.p.Routes = append(b.p.Routes, Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: c.Gateway4, Dev: c.Iface})
+		}
+		if c.Gateway6.IsValid() {
+			b.p.Routes = append(b.p.Routes, Route{Dst: netip.MustParsePrefix("::/0"), Gateway: c.Gateway6, Dev: c.Iface})
+		}
+		if mtu := g.mtu; mtu != 0 && mtu < 1280 && (c.DHCP6 || c.SLAAC || hasV6(c.Addrs)) {
+			b.fail("MTU %d: IPv6 needs at least 1280", mtu)
+		}
+		b.p.IPs = append(b.p.IPs, c)
+	}
+}
+
+func hasV6(as []Address) bool {
+	for _, a := range as {
+		if a.Prefix.Addr().Is6() {
+			return true
+		}
+	}
+	return false
+}
+
+// addIP adds one ip= to the interface's configuration.
+func (b *builder) addIP(c *IPConfig, ip IP) {
+	arg := ipArg(ip)
+	m := strings.ToLower(ip.Method)
+	switch {
+	case ip.Address.IsValid():
+		switch m {
+		case "", "none", "off", "static":
+		default:
+			b.fail("%s: method %s conflicts with the static address %s", arg, ip.Method, ip.Address)
+			return
+		}
+		a := ip.Address
+		if a.Addr().IsUnspecified() || a.Addr().IsMulticast() || a.Addr().IsLoopback() {
+			b.fail("%s: %s is not a host address", arg, a.Addr())
+			return
+		}
+		c.Addrs = append(c.Addrs, Address{Prefix: a, Peer: ip.Peer})
+		if ip.Gateway.IsValid() {
+			b.gateway(c, ip, arg)
+		}
+	case ip.Gateway.IsValid():
+		b.fail("%s: a gateway without a static address", arg)
+	case m == "dhcp" || m == "on" || m == "any":
+		c.DHCP4 = true
+	case m == "dhcp6":
+		c.DHCP6 = true
+	case m == "auto6":
+		c.SLAAC = true
+	case m == "off" || m == "none" || m == "":
+		// no address configuration: the link is only brought up
+	default:
+		b.fail("%s: unknown method %q: expected none, off, dhcp, dhcp6, auto6, on, any or static", arg, ip.Method)
+	}
+	if ip.Hostname != "" {
+		if err := checkHostname(ip.Hostname); err != nil {
+			b.fail("%s: hostname %s: %v", arg, ip.Hostname, err)
+		} else if b.p.Hostname == "" {
+			b.p.Hostname, b.hostSrc = ip.Hostname, arg
+		} else if b.p.Hostname != ip.Hostname && b.hostSrc != "hostname=" {
+			b.fail("%s: hostname %s conflicts with %s from %s", arg, ip.Hostname, b.p.Hostname, b.hostSrc)
+		}
+	}
+	for _, d := range ip.DNS {
+		if !containsAddr(b.p.DNS, d) {
+			b.p.DNS = append(b.p.DNS, d)
+		}
+	}
+}
+
+func (b *builder) gateway(c *IPConfig, ip IP, arg string) {
+	gw, a := ip.Gateway, ip.Address
+	if gw.Is4() != a.Addr().Is4() {
+		b.fail("%s: gateway %s and address %s are of different IP versions", arg, gw, a)
+		return
+	}
+	if !(gw.Is6() && gw.IsLinkLocalUnicast()) && !a.Masked().Contains(gw) {
+		b.fail("%s: gateway %s is outside the subnet %s", arg, gw, a.Masked())
+		return
+	}
+	cur := &c.Gateway4
+	if gw.Is6() {
+		cur = &c.Gateway6
+	}
+	if cur.IsValid() && *cur != gw {
+		b.fail("%s: a second gateway %s for %s (already %s)", arg, gw, orMgmt(c.Iface), *cur)
+		return
+	}
+	*cur = gw
+}
+
+func orMgmt(s string) string {
+	if s == "" {
+		return "the management interface"
+	}
+	return s
+}
+
+func containsAddr(as []netip.Addr, a netip.Addr) bool {
+	for _, x := range as {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// ipArg writes an ip= back in dracut's form, for error messages.
+func ipArg(ip IP) string {
+	addr, mask := "", ""
+	if ip.Address.IsValid() {
+		addr = bracket(ip.Address.Addr())
+		if ip.Address.Addr().Is4() {
+			mask = maskString(ip.Address.Bits())
+		} else {
+			mask = strconv.Itoa(ip.Address.Bits())
+		}
+	}
+	f := []string{addr, bracket(ip.Peer), bracket(ip.Gateway), mask, ip.Hostname, ip.Iface, ip.Method}
+	if ip.MTU != 0 || ip.MAC != "" {
+		f = append(f, "")
+		if ip.MTU != 0 {
+			f[len(f)-1] = strconv.Itoa(ip.MTU)
+		}
+	}
+	if ip.MAC != "" {
+		f = append(f, ip.MAC)
+	}
+	if addr == "" && len(f) == 7 && ip.Peer == (netip.Addr{}) && !ip.Gateway.IsValid() && ip.Hostname == "" && ip.Iface == "" {
+		return "ip=" + ip.Method // the short forms: ip=dhcp, ip=off
+	}
+	s := "ip=" + strings.Join(f, ":")
+	for _, d := range ip.DNS {
+		s += ":" + bracket(d)
+	}
+	return s
+}
+
+func bracket(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	if a.Is6() {
+		return "[" + a.String() + "]"
+	}
+	return a.String()
+}
+
+func maskString(bits int) string {
+	var m uint32
+	if bits > 0 {
+		m = ^uint32(0) << (32 - bits)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d", m>>24, m>>16&255, m>>8&255, m&255)
+}
+
+// checkHostname accepts RFC 1123 host names (a.k.a. FQDNs), 253 bytes at most.
+func checkHostname(h string) error {
+	if len(h) > 253 {
+		return fmt.Errorf("longer than 253 characters")
+	}
+	for _, l := range strings.Split(h, ".") {
+		if l == "" || len(l) > 63 {
+			return fmt.Errorf("expected labels of 1-63 characters separated by dots")
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return fmt.Errorf("label %q starts or ends with '-'", l)
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Errorf("label %q: only letters, digits and '-' allowed", l)
+			}
+		}
+	}
+	return nil
+}
+
+// checkIfname accepts what the kernel accepts as an interface name.
+func checkIfname(n string) error {
+	if n == "" || len(n) > 15 {
+		return fmt.Errorf("%q: expected 1-15 characters", n)
+	}
+	if n == "." || n == ".." || strings.ContainsAny(n, "/: \t\n") {
+		return fmt.Errorf("%q: not a valid interface name", n)
+	}
+	return nil
+}
+
+// bondOptionKeys are the bond= options Apply and the keyfiles support.
+var bondOptionKeys = map[string]bool{
+	"mode": true, "miimon": true, "updelay": true, "downdelay": true, "primary": true,
+	"xmit_hash_policy": true, "lacp_rate": true, "min_links": true,
+}
+
+var bondModes = map[string]string{
+	"0": "balance-rr", "1": "active-backup", "2": "balance-xor", "3": "broadcast",
+	"4": "802.3ad", "5": "balance-tlb", "6": "balance-alb",
+	"balance-rr": "balance-rr", "active-backup": "active-backup", "balance-xor": "balance-xor",
+	"broadcast": "broadcast", "802.3ad": "802.3ad", "balance-tlb": "balance-tlb", "balance-alb": "balance-alb",
+}
+
+// parseBondOptions reads "mode=active-backup miimon=100" (separated by
+// spaces, commas or semicolons); "" gives the defaults.
+func parseBondOptions(s string) ([]BondOption, error) {
+	if strings.TrimSpace(s) == "" {
+		s = DefaultBondOptions
+	}
+	var out []BondOption
+	seen := map[string]bool{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' }) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || v == "" {
+			return nil, fmt.Errorf("option %q: expected key=value", f)
+		}
+		if !bondOptionKeys[k] {
+			return nil, fmt.Errorf("option %q: unknown key %s (supported: mode, miimon, updelay, downdelay, primary, xmit_hash_policy, lacp_rate, min_links)", f, k)
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("option %s given twice", k)
+		}
+		seen[k] = true
+		switch k {
+		case "mode":
+			m, ok := bondModes[v]
+			if !ok {
+				return nil, fmt.Errorf("mode=%s: expected balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb or 0-6", v)
+			}
+			v = m
+		case "miimon", "updelay", "downdelay", "min_links":
+			if n, err := strconv.Atoi(v); err != nil || n < 0 {
+				return nil, fmt.Errorf("%s=%s: expected a number >= 0", k, v)
+			}
+		case "xmit_hash_policy":
+			switch v {
+			case "layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac":
+			default:
+				return nil, fmt.Errorf("xmit_hash_policy=%s: expected layer2, layer2+3, layer3+4, encap2+3, encap3+4 or vlan+srcmac", v)
+			}
+		case "lacp_rate":
+			switch v {
+			case "slow", "fast", "0", "1":
+			default:
+				return nil, fmt.Errorf("lacp_rate=%s: expected slow or fast", v)
+			}
+		}
+		out = append(out, BondOption{Key: k, Value: v})
+	}
+	return out, nil
+}
