@@ -1,0 +1,82 @@
+package media
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Create writes dir/manifest.json for the files present in dir under
+// their DefaultNames (vmlinuz, initrd.img, root.squashfs,
+// systemd-bootx64.efi), hashing each once. It fails, writing nothing,
+// when one is missing or the result does not pass Manifest.Check.
+func Create(dir, product, version, release string) error {
+	m := Manifest{Product: product, Version: version, Release: release}
+	var errs []error
+	for _, role := range Roles {
+		f, err := describe(dir, DefaultNames[role], role)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		m.Files = append(m.Files, f)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("media: create manifest in %s: %w", dir, err)
+	}
+	if err := m.Check(); err != nil {
+		return fmt.Errorf("media: create manifest in %s: %w", dir, err)
+	}
+	return WriteManifest(dir, m)
+}
+
+// WriteManifest writes m as dir/manifest.json atomically (temp file and rename).
+func WriteManifest(dir string, m Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".manifest-*")
+	if err != nil {
+		return fmt.Errorf("media: write manifest: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("media: write manifest: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("media: write manifest: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, ManifestName))
+}
+
+// describe hashes one file into a manifest entry.
+func describe(dir, name string, role Role) (File, error) {
+	fh, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return File{}, fmt.Errorf("%s: %w", role, err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return File{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return File{}, fmt.Errorf("%s %s: not a regular file", role, name)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, fh)
+	if err != nil {
+		return File{}, fmt.Errorf("%s %s: %w", role, name, err)
+	}
+	return File{Name: name, Role: role, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}

@@ -1,0 +1,268 @@
+// Package media reads and writes the image bundle an install writes from:
+// manifest.json (product, version, release and, per file, its role, size
+// and SHA-256) next to the files themselves. Every byte read through a
+// Bundle is verified against the manifest while it streams, so a bad
+// image is detected in the same pass that writes it to disk.
+package media
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ManifestName is the manifest's file name inside a bundle directory.
+const ManifestName = "manifest.json"
+
+// Role is what a bundle file is for.
+type Role string
+
+// File roles. Every bundle holds exactly one file of each.
+const (
+	RoleKernel     Role = "kernel"
+	RoleInitrd     Role = "initrd"
+	RoleRootfs     Role = "rootfs"
+	RoleBootloader Role = "bootloader"
+)
+
+// Roles lists the roles in manifest order.
+var Roles = []Role{RoleKernel, RoleInitrd, RoleRootfs, RoleBootloader}
+
+// DefaultNames are the file names Create looks for, per role.
+var DefaultNames = map[Role]string{
+	RoleKernel:     "vmlinuz",
+	RoleInitrd:     "initrd.img",
+	RoleRootfs:     "root.squashfs",
+	RoleBootloader: "systemd-bootx64.efi",
+}
+
+// ErrVerify is wrapped by every size or checksum mismatch found while
+// streaming a file.
+var ErrVerify = errors.New("media verification failed")
+
+// File is one manifest entry.
+type File struct {
+	Name   string `json:"name"` // base name inside the bundle directory
+	Role   Role   `json:"role"`
+	Size   int64  `json:"size"`   // bytes
+	SHA256 string `json:"sha256"` // lower-case hex
+}
+
+// Manifest is manifest.json.
+type Manifest struct {
+	Product string `json:"product"`
+	Version string `json:"version"`
+	Release string `json:"release,omitempty"`
+	Files   []File `json:"files"`
+}
+
+// File returns the manifest entry of role.
+func (m Manifest) File(role Role) (File, bool) {
+	for _, f := range m.Files {
+		if f.Role == role {
+			return f, true
+		}
+	}
+	return File{}, false
+}
+
+// Check returns every problem of the manifest itself (no file access):
+// missing product or version, unknown or repeated roles, names that are
+// not plain file names, negative sizes, malformed hashes.
+func (m Manifest) Check() error {
+	var errs []error
+	if strings.TrimSpace(m.Product) == "" {
+		errs = append(errs, errors.New(`"product" is empty, expected the product name`))
+	}
+	if strings.TrimSpace(m.Version) == "" || strings.ContainsAny(m.Version, " \t\n/") {
+		errs = append(errs, fmt.Errorf(`"version" %q: expected a version without spaces or slashes`, m.Version))
+	}
+	seen := map[Role]bool{}
+	names := map[string]bool{}
+	for i, f := range m.Files {
+		at := fmt.Sprintf("files[%d] (%q)", i, f.Name)
+		known := false
+		for _, r := range Roles {
+			known = known || f.Role == r
+		}
+		switch {
+		case !known:
+			errs = append(errs, fmt.Errorf("%s: role %q unknown, expected one of kernel, initrd, rootfs, bootloader", at, f.Role))
+		case seen[f.Role]:
+			errs = append(errs, fmt.Errorf("%s: role %q given twice", at, f.Role))
+		}
+		seen[f.Role] = true
+		if f.Name == "" || f.Name != filepath.Base(f.Name) || f.Name == "." || f.Name == ".." || f.Name == ManifestName {
+			errs = append(errs, fmt.Errorf("%s: name must be a plain file name in the bundle directory", at))
+		} else if names[f.Name] {
+			errs = append(errs, fmt.Errorf("%s: name listed twice", at))
+		}
+		names[f.Name] = true
+		if f.Size < 0 {
+			errs = append(errs, fmt.Errorf("%s: size %d is negative", at, f.Size))
+		}
+		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size || strings.ToLower(f.SHA256) != f.SHA256 {
+			errs = append(errs, fmt.Errorf("%s: sha256 %q is not 64 lower-case hex digits", at, f.SHA256))
+		}
+	}
+	for _, r := range Roles {
+		if !seen[r] {
+			errs = append(errs, fmt.Errorf("no file with role %q", r))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Bundle is an opened, checked bundle directory.
+type Bundle struct {
+	Dir      string
+	Manifest Manifest
+}
+
+// Open reads dir/manifest.json and checks it and the files it lists
+// (present, regular, of the listed size). Hashes are checked while
+// streaming (see Bundle.Open) or by Verify. All problems are reported at once.
+func Open(dir string) (*Bundle, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
+	}
+	var m Manifest
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
+	}
+	errs := []error{m.Check()}
+	for _, f := range m.Files {
+		if f.Name == "" || f.Name != filepath.Base(f.Name) {
+			continue // reported by Check
+		}
+		st, err := os.Stat(filepath.Join(dir, f.Name))
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s %s: %w", f.Role, f.Name, err))
+		case !st.Mode().IsRegular():
+			errs = append(errs, fmt.Errorf("%s %s: not a regular file", f.Role, f.Name))
+		case st.Size() != f.Size:
+			errs = append(errs, fmt.Errorf("%s %s: size %d, manifest says %d", f.Role, f.Name, st.Size(), f.Size))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
+	}
+	return &Bundle{Dir: dir, Manifest: m}, nil
+}
+
+// Path returns the path of role's file.
+func (b *Bundle) Path(role Role) string {
+	f, _ := b.Manifest.File(role)
+	return filepath.Join(b.Dir, f.Name)
+}
+
+// Open returns a reader of role's file that hashes while it streams. Its
+// Read returns an error wrapping ErrVerify instead of io.EOF when the
+// stream ends with a size or SHA-256 different from the manifest's (a
+// truncated, extended or corrupted file), so a consumer that stops at the
+// first error never commits a bad image.
+func (b *Bundle) Open(role Role) (*Reader, error) {
+	f, ok := b.Manifest.File(role)
+	if !ok {
+		return nil, fmt.Errorf("media: no %s in the bundle", role)
+	}
+	fh, err := os.Open(filepath.Join(b.Dir, f.Name))
+	if err != nil {
+		return nil, fmt.Errorf("media: open %s: %w", role, err)
+	}
+	return NewReader(fh, f), nil
+}
+
+// Verify streams every file once and checks size and SHA-256.
+func (b *Bundle) Verify() error {
+	var errs []error
+	for _, f := range b.Manifest.Files {
+		r, err := b.Open(f.Role)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_, err = io.Copy(io.Discard, r)
+		r.Close()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reader verifies a stream against a manifest entry.
+type Reader struct {
+	rc   io.ReadCloser
+	f    File
+	h    hash.Hash
+	n    int64
+	err  error // sticky
+	done bool
+}
+
+// NewReader wraps rc (closed by Close) to verify it against f.
+func NewReader(rc io.ReadCloser, f File) *Reader {
+	return &Reader{rc: rc, f: f, h: sha256.New()}
+}
+
+// Size is the manifest size of the stream.
+func (r *Reader) Size() int64 { return r.f.Size }
+
+// File is the manifest entry the stream is checked against.
+func (r *Reader) File() File { return r.f }
+
+// Read reads, hashes and, at the end, verifies.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.rc.Read(p)
+	if n > 0 {
+		r.h.Write(p[:n])
+		r.n += int64(n)
+		if r.n > r.f.Size {
+			r.err = fmt.Errorf("%w: %s %s is longer than the manifest's %d bytes", ErrVerify, r.f.Role, r.f.Name, r.f.Size)
+			return n, r.err
+		}
+	}
+	if err == io.EOF {
+		r.err = r.check()
+		return n, r.err
+	}
+	if err != nil {
+		r.err = fmt.Errorf("media: read %s %s: %w", r.f.Role, r.f.Name, err)
+	}
+	return n, r.err
+}
+
+func (r *Reader) check() error {
+	if r.n != r.f.Size {
+		return fmt.Errorf("%w: %s %s ended after %d bytes, manifest says %d (truncated)", ErrVerify, r.f.Role, r.f.Name, r.n, r.f.Size)
+	}
+	if got := hex.EncodeToString(r.h.Sum(nil)); got != r.f.SHA256 {
+		return fmt.Errorf("%w: %s %s has SHA-256 %s, manifest says %s", ErrVerify, r.f.Role, r.f.Name, got, r.f.SHA256)
+	}
+	r.done = true
+	return io.EOF
+}
+
+// Verified reports whether the whole stream was read and matched.
+func (r *Reader) Verified() bool { return r.done }
+
+// Sum is the SHA-256 of what was read so far (lower-case hex).
+func (r *Reader) Sum() string { return hex.EncodeToString(r.h.Sum(nil)) }
+
+// Close closes the underlying file.
+func (r *Reader) Close() error { return r.rc.Close() }

@@ -1,0 +1,264 @@
+package media
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// demo builds one demo bundle per test binary run and copies it per test.
+func demo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := BuildDemo(dir, "1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func editManifest(t *testing.T, dir string, edit func(m *Manifest)) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(&m)
+	if err := WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileIndex(m *Manifest, r Role) int {
+	for i, f := range m.Files {
+		if f.Role == r {
+			return i
+		}
+	}
+	panic("no role " + r)
+}
+
+func TestBuildDemoOpensAndVerifies(t *testing.T) {
+	dir := demo(t)
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if b.Manifest.Product != DemoProduct || b.Manifest.Version != "1.2.3" || len(b.Manifest.Files) != 4 {
+		t.Errorf("manifest = %+v", b.Manifest)
+	}
+	if err := b.Verify(); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	root, _ := b.Manifest.File(RoleRootfs)
+	if root.Size < DemoPayloadSize {
+		t.Errorf("root image %d bytes, want at least the %d byte payload", root.Size, DemoPayloadSize)
+	}
+	head := make([]byte, 4)
+	fh, _ := os.Open(b.Path(RoleRootfs))
+	defer fh.Close()
+	if _, err := io.ReadFull(fh, head); err != nil || string(head) != "hsqs" {
+		t.Errorf("root image magic %q, want squashfs's hsqs", head)
+	}
+}
+
+func TestOpenRejectsBadManifests(t *testing.T) {
+	tests := []struct {
+		name  string
+		damage func(t *testing.T, dir string)
+		want  []string // every substring must appear in the one error
+	}{
+		{"missing manifest", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, ManifestName)) }, []string{"manifest.json", "no such file"}},
+		{"malformed json", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, ManifestName), []byte(`{"product": "node",`), 0o644)
+		}, []string{"manifest.json", "unexpected EOF"}},
+		{"unknown key", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, ManifestName), []byte(`{"product":"node","version":"1","checksum":"x"}`), 0o644)
+		}, []string{`unknown field "checksum"`}},
+		{"size too big", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files[fileIndex(m, RoleRootfs)].Size++ })
+		}, []string{"rootfs root.squashfs: size", "manifest says"}},
+		{"negative size", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files[fileIndex(m, RoleKernel)].Size = -1 })
+		}, []string{"size -1 is negative"}},
+		{"short hash", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files[fileIndex(m, RoleInitrd)].SHA256 = "abcd" })
+		}, []string{`"initrd.img"`, `sha256 "abcd" is not 64 lower-case hex digits`}},
+		{"upper-case hash", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) {
+				i := fileIndex(m, RoleInitrd)
+				m.Files[i].SHA256 = strings.ToUpper(m.Files[i].SHA256)
+			})
+		}, []string{"not 64 lower-case hex digits"}},
+		{"non-hex hash", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files[0].SHA256 = strings.Repeat("zz", 32) })
+		}, []string{"not 64 lower-case hex digits"}},
+		{"missing file", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "vmlinuz")) }, []string{"kernel vmlinuz", "no such file"}},
+		{"missing role", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files = m.Files[:3] })
+		}, []string{`no file with role "bootloader"`}},
+		{"duplicate role", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files[1].Role = RoleKernel })
+		}, []string{`role "kernel" given twice`, `no file with role "initrd"`}},
+		{"path outside the bundle", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files[0].Name = "../etc/passwd" })
+		}, []string{"must be a plain file name"}},
+		{"unknown role and empty version", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Files[3].Role = "firmware"; m.Version = "" })
+		}, []string{`role "firmware" unknown`, `"version" ""`}},
+	}
+	base := demo(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyDir(t, base, dir)
+			tt.damage(t, dir)
+			b, err := Open(dir)
+			if err == nil {
+				t.Fatalf("Open succeeded on a bad bundle: %+v", b.Manifest)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	ents, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestStreamFailsOnBadData changes a file after Open accepted the bundle
+// (as a bad medium would return different bytes) and checks that the
+// stream ends with an error instead of io.EOF, so nothing is committed.
+func TestStreamFailsOnBadData(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, path string)
+		want   string
+	}{
+		{"flipped byte", func(t *testing.T, path string) {
+			f, _ := os.OpenFile(path, os.O_RDWR, 0)
+			defer f.Close()
+			b := make([]byte, 1)
+			f.ReadAt(b, 1<<20)
+			b[0] ^= 0xff
+			f.WriteAt(b, 1<<20)
+		}, "has SHA-256"},
+		{"truncated", func(t *testing.T, path string) {
+			st, _ := os.Stat(path)
+			os.Truncate(path, st.Size()-4096)
+		}, "(truncated)"},
+		{"extra bytes", func(t *testing.T, path string) {
+			f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			defer f.Close()
+			f.Write([]byte("trailing"))
+		}, "longer than the manifest's"},
+		{"empty", func(t *testing.T, path string) { os.Truncate(path, 0) }, "ended after 0 bytes"},
+	}
+	base := demo(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyDir(t, base, dir)
+			b, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.damage(t, b.Path(RoleRootfs))
+			r, err := b.Open(RoleRootfs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var sink bytes.Buffer
+			_, err = io.Copy(&sink, r)
+			if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("io.Copy error = %v, want ErrVerify with %q", err, tt.want)
+			}
+			if r.Verified() {
+				t.Error("Verified() true after a mismatch")
+			}
+			// The error is sticky: a caller that reads on never sees io.EOF.
+			if _, err2 := r.Read(make([]byte, 8)); !errors.Is(err2, ErrVerify) {
+				t.Errorf("second Read = %v, want the same verification error", err2)
+			}
+			if err := b.Verify(); !errors.Is(err, ErrVerify) {
+				t.Errorf("Verify = %v, want ErrVerify", err)
+			}
+		})
+	}
+}
+
+func TestReaderSmallReadsAndGoodStream(t *testing.T) {
+	dir := demo(t)
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Open(RoleKernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	buf := make([]byte, 7) // odd-sized reads
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _ := b.Manifest.File(RoleKernel)
+	if n != f.Size || !r.Verified() || r.Sum() != f.SHA256 {
+		t.Errorf("read %d of %d, verified %v, sum %s want %s", n, f.Size, r.Verified(), r.Sum(), f.SHA256)
+	}
+}
+
+func TestCreateMissingFileWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"vmlinuz", "initrd.img", "root.squashfs"} {
+		os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644)
+	}
+	err := Create(dir, "node", "1.0", "1")
+	if err == nil || !strings.Contains(err.Error(), "bootloader") {
+		t.Fatalf("Create = %v, want an error naming the bootloader", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("manifest written despite the error: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "systemd-bootx64.efi"), []byte("MZ"), 0o644)
+	if err := Create(dir, "node", "1.0", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); err != nil {
+		t.Errorf("Open after Create: %v", err)
+	}
+}
