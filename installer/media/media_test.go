@@ -72,9 +72,9 @@ func TestBuildDemoOpensAndVerifies(t *testing.T) {
 
 func TestOpenRejectsBadManifests(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		damage func(t *testing.T, dir string)
-		want  []string // every substring must appear in the one error
+		want   []string // every substring must appear in the one error
 	}{
 		{"missing manifest", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, ManifestName)) }, []string{"manifest.json", "no such file"}},
 		{"malformed json", func(t *testing.T, dir string) {
