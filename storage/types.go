@@ -64,6 +64,9 @@ type Spec struct {
 	SwapEncrypt   bool    `json:"swap_encrypt,omitempty"`
 	// Wipe is node.wipe: "" (refuse non-empty disks) or "force".
 	Wipe string `json:"wipe,omitempty"`
+	// AllowNonEmpty lets Choose take disks that hold an installation or
+	// any partition table/filesystem (set for reinstall/firstboot).
+	AllowNonEmpty bool `json:"allow_non_empty,omitempty"`
 }
 
 // Disk is a probed disk: plain data, recorded in machine profiles.
@@ -82,9 +85,11 @@ type Disk struct {
 	Removable      bool        `json:"removable,omitempty"`
 	Rotational     bool        `json:"rotational,omitempty"`
 	ReadOnly       bool        `json:"read_only,omitempty"`
-	Transport      string      `json:"transport"`           // ata, scsi, usb, nvme, virtio, loop, file, ...
-	Table          string      `json:"table,omitempty"`     // "gpt", "dos", "" (none)
-	Signature      string      `json:"signature,omitempty"` // whole-disk filesystem signature, if any
+	Transport      string      `json:"transport"`              // ata, scsi, usb, nvme, virtio, loop, file, ...
+	Table          string      `json:"table,omitempty"`        // "gpt", "dos", "" (none)
+	Signature      string      `json:"signature,omitempty"`    // whole-disk filesystem signature, if any
+	Label          string      `json:"label,omitempty"`        // whole-disk filesystem label, if any
+	BackingFile    string      `json:"backing_file,omitempty"` // loop devices: the file behind it
 	Partitions     []Partition `json:"partitions,omitempty"`
 	Holders        []string    `json:"holders,omitempty"` // dm/md devices built on it
 	InUse          string      `json:"in_use,omitempty"`  // why it is busy ("mounted at /", "swap"), "" if free
