@@ -272,6 +272,9 @@ func (b *builder) checkBond() {
 			b.fail("%s: %s is the loopback interface", arg, s)
 		}
 	}
+	if bd.MTU != 0 && (bd.MTU < 68 || bd.MTU > 65535) {
+		b.fail("%s: MTU %d outside 68-65535", arg, bd.MTU)
+	}
 	if _, err := parseBondOptions(bd.Options); err != nil {
 		b.fail("%s: %v", arg, err)
 	}

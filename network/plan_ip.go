@@ -156,6 +156,9 @@ func (b *builder) stack(groups []*ipGroup) {
 func (b *builder) bondLinks(mtu int, mac string) []Link {
 	bd := b.cfg.Bond
 	opts, _ := parseBondOptions(bd.Options)
+	if mtu == 0 {
+		mtu = bd.MTU // bond=...:MTU, unless ip= gives the stack's MTU
+	}
 	var links []Link
 	for _, s := range bd.Slaves {
 		n, _ := b.nic(s)

@@ -109,6 +109,7 @@ func TestMakePlanGolden(t *testing.T) {
 		{"vlan-parent", Config{VLAN: 4094, VLANParent: "enp5s0f0", IPs: []IP{{Address: pfx("192.0.2.10/24"), Method: "none"}}}, nil},
 		{"vlan-long-name", Config{BootIf: "enp5s0f0", VLAN: 1234, IPs: []IP{{Method: "dhcp", MTU: 9000}}}, []NIC{{Name: "enp129s0f1np1", MAC: "52:54:00:00:00:99"}, {Name: "enp5s0f0", MAC: "52:54:00:12:34:05"}}},
 		{"bond-default", Config{Bond: &Bond{Name: "bond0", Slaves: []string{"eno1", "eno2"}}}, nil},
+		{"bond-mtu", Config{Bond: &Bond{Name: "bond0", Slaves: []string{"eno1", "eno2"}, MTU: 9000}}, nil},
 		{"bond-options", Config{BootIf: "bond1", Bond: &Bond{Name: "bond1", Slaves: []string{"eno1", "eno2"}, Options: "mode=4,miimon=100,xmit_hash_policy=layer3+4,lacp_rate=fast"}}, nil},
 		{"bond-not-mgmt", Config{BootIf: "enp5s0f0", Bond: &Bond{Name: "bond0", Slaves: []string{"eno1", "eno2"}}, IPs: []IP{{Method: "dhcp"}, {Iface: "bond0", Address: pfx("10.1.0.5/24"), Method: "none"}}}, nil},
 		{"bridged", Config{BootIf: "eno2", Layout: "bridged"}, nil},

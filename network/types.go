@@ -10,8 +10,10 @@ type NIC struct {
 	Name      string   `json:"name"`
 	MAC       string   `json:"mac,omitempty"`
 	Driver    string   `json:"driver,omitempty"`
-	Vendor    string   `json:"vendor,omitempty"` // PCI vendor name when known
-	Device    string   `json:"device,omitempty"` // PCI device name when known
+	Vendor    string   `json:"vendor,omitempty"`    // PCI vendor name when known
+	Device    string   `json:"device,omitempty"`    // PCI device name when known
+	VendorID  string   `json:"vendor_id,omitempty"` // PCI vendor id, 4 hex digits ("8086")
+	DeviceID  string   `json:"device_id,omitempty"` // PCI device id, 4 hex digits
 	Carrier   bool     `json:"carrier"`
 	OperState string   `json:"oper_state,omitempty"`
 	SpeedMbps int      `json:"speed_mbps,omitempty"`
