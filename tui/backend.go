@@ -1,0 +1,57 @@
+package tui
+
+import (
+	"context"
+
+	"node-installer/installer"
+	"node-installer/internal/event"
+	"node-installer/storage"
+)
+
+// MediaInfo describes the media bundle the installer runs from.
+type MediaInfo struct {
+	Product string
+	Version string
+}
+
+// PlanView is a plan as the pages show it: made by Backend.Plan from the
+// Config the form produced.
+type PlanView struct {
+	// Text is the plan in words (installer.Plan.Text()).
+	Text string
+	// Layout is the planned partition tables; empty when the plan failed.
+	Layout storage.Layout
+	// Problems block the install; each names its field.
+	Problems installer.Problems
+}
+
+// Backend is everything the TUI needs done outside the screen. The command
+// wires the real machine, the demo wires image files, and tests wire the
+// same real functions on temporary files. A nil func means "not available".
+type Backend struct {
+	// Plan makes the plan of cfg against the machine's facts; pure and fast
+	// (called on every keystroke of the Storage sizes page).
+	Plan func(cfg installer.Config) PlanView
+	// Run applies cfg's plan, emitting events to sink; it returns when the
+	// run is over. It is called from its own goroutine.
+	Run func(ctx context.Context, cfg installer.Config, sink event.Sink) error
+	// ProbeDisk reads the device or image file the admin typed as "other device".
+	ProbeDisk func(path string) (storage.Disk, error)
+	// Ping checks that host answers from the live network.
+	Ping func(ctx context.Context, host string) error
+	// AdminHash returns the admin password hash of the installation on disk.
+	AdminHash func(disk storage.Disk) (string, error)
+	// Shell runs an interactive shell on the terminal (F2); nil: not allowed.
+	Shell func() error
+}
+
+// Outcome is what the admin chose at the end.
+type Outcome string
+
+// Outcomes returned by Run.
+const (
+	OutcomeQuit     Outcome = "quit" // left before anything was written
+	OutcomeReboot   Outcome = "reboot"
+	OutcomePowerOff Outcome = "poweroff"
+	OutcomeShell    Outcome = "shell"
+)

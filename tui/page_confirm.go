@@ -1,0 +1,136 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rivo/tview"
+
+	"node-installer/installer"
+	"node-installer/storage"
+)
+
+// confirm is the Confirm page: the plan in words, which disks are erased
+// and what they hold now. Nothing is written before its button.
+type confirm struct {
+	*tview.Flex
+	text *tview.TextView
+	form *tview.Form
+	pv   PlanView
+}
+
+func newConfirm(a *App) *confirm {
+	p := &confirm{Flex: tview.NewFlex().SetDirection(tview.FlexRow), text: newText(), form: newForm()}
+	p.text.SetScrollable(true)
+	p.form.SetButtonsAlign(tview.AlignCenter)
+	p.form.SetCancelFunc(a.confirmQuit)
+	boxed(p.text.Box, "Check before anything is written (PgDn scrolls)")
+	p.AddItem(p.text, 0, 1, false).AddItem(p.form, 1, 0, true)
+	p.SetInputCapture(tabCycle(a, p.form, p.text))
+	return p
+}
+
+func (p *confirm) title() string         { return "Confirm" }
+func (p *confirm) root() tview.Primitive { return p }
+func (p *confirm) keys() []action {
+	return []action{actTab, actScroll, actBack, actNext, actShell, actQuit}
+}
+
+// verb is the button's label for the choice.
+func verb(c Choice) string {
+	switch c {
+	case ChoiceUpgrade:
+		return "Upgrade now"
+	case ChoiceDowngrade:
+		return "Downgrade now"
+	case ChoiceRepair:
+		return "Repair now"
+	case ChoiceUninstall:
+		return "Uninstall now"
+	case ChoiceReinstall:
+		return "Erase and reinstall"
+	default:
+		return "Erase and install"
+	}
+}
+
+func (p *confirm) enter(a *App) {
+	var ferrs []FieldError
+	p.pv, ferrs = a.planNow()
+	p.form.ClearButtons()
+	p.form.AddButton("Back", a.back).AddButton(verb(a.fd.Choice), a.next)
+	p.form.SetFocus(1)
+	p.text.SetText(confirmText(a.fd, p.pv, ferrs, a.opts.Facts))
+	p.text.ScrollToBeginning()
+}
+
+// confirmText is the Confirm page's text: problems first, then the disks
+// that are erased with what they hold now, the partition tables and the plan.
+func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.Facts) string {
+	var b strings.Builder
+	for _, e := range ferrs {
+		fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(e.String()))
+	}
+	for _, pr := range pv.Problems {
+		fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(pr.String()))
+	}
+	if len(ferrs)+len(pv.Problems) > 0 {
+		b.WriteString("[red]Go back and correct this: nothing will be written.[-]\n\n")
+	}
+	switch fd.Choice {
+	case ChoiceUpgrade, ChoiceDowngrade, ChoiceRepair:
+		b.WriteString("[::b]Nothing is erased.[::-] The new image goes to the spare slot; Config, Logging and Data are kept.\n\n")
+	case ChoiceUninstall:
+		for _, f := range detect(facts.Disks) {
+			fmt.Fprintf(&b, "[::b]%s (%s, %s) loses %s.[::-]\n", f.Disk.Name, tview.Escape(f.Disk.Path), humanSize(f.Disk.Size), tview.Escape(describe(f.Disk)))
+		}
+		b.WriteString("\n")
+	default:
+		for _, dl := range pv.Layout.Disks {
+			d := dl.Disk
+			if fd, ok := findDisk(facts.Disks, d.Path); ok {
+				d = fd // the probed disk says what it holds
+			}
+			fmt.Fprintf(&b, "[yellow::b]ERASED:[-::-] %s (%s, %s, %s) - it holds %s.\n", d.Name, tview.Escape(d.Path), humanSize(d.Size), tview.Escape(strings.TrimSpace(d.Vendor+" "+d.Model)), tview.Escape(describe(d)))
+		}
+		b.WriteString("\n")
+		b.WriteString(layoutTable(pv.Layout))
+	}
+	if pv.Text != "" {
+		b.WriteString("\n" + tview.Escape(pv.Text))
+	}
+	return b.String()
+}
+
+// layoutTable prints the planned partition tables.
+func layoutTable(l storage.Layout) string {
+	var b strings.Builder
+	for _, dl := range l.Disks {
+		ss := uint64(dl.SectorSize)
+		if ss == 0 {
+			ss = 512
+		}
+		fmt.Fprintf(&b, "New GPT on %s (%s disk):\n", dl.Disk.Name, dl.Role)
+		fmt.Fprintf(&b, "  %2s %-8s %12s %12s %10s  %s\n", "#", "Name", "Start", "End", "Size", "Content")
+		for _, pp := range dl.Partitions {
+			fmt.Fprintf(&b, "  %2d %-8s %12d %12d %10s  %s %s\n", pp.Number, pp.Name, pp.Start, pp.End(), humanSize(int64(pp.Size*ss)), pp.Content, pp.Label)
+		}
+	}
+	return b.String()
+}
+
+func (p *confirm) store(*App) {}
+
+func (p *confirm) validate(a *App) []FieldError {
+	pv, errs := a.planNow()
+	if len(errs) > 0 {
+		return errs
+	}
+	for _, pr := range pv.Problems {
+		errs = append(errs, FieldError{orDefault(pr.Arg, pr.Field), pr.Msg})
+	}
+	if a.opts.Backend.Run == nil {
+		errs = append(errs, FieldError{"Install", "this build has no engine to run the plan"})
+	}
+	return errs
+}

@@ -1,0 +1,216 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/go-crypt/crypt"
+	"github.com/go-crypt/crypt/algorithm/shacrypt"
+	"github.com/rivo/tview"
+)
+
+// password is the Admin password page: typed twice, never shown.
+type password struct {
+	*tview.Flex
+	form  *tview.Form
+	pw1   *tview.InputField
+	pw2   *tview.InputField
+	hint  *tview.TextView
+	ready bool
+}
+
+func newPassword(a *App) *password {
+	p := &password{Flex: tview.NewFlex().SetDirection(tview.FlexRow), form: newForm(), hint: newText()}
+	p.pw1 = tview.NewInputField().SetLabel("Admin password:  ").SetFieldWidth(32).SetMaskCharacter('*')
+	p.pw2 = tview.NewInputField().SetLabel("Once more:       ").SetFieldWidth(32).SetMaskCharacter('*')
+	for _, f := range []*tview.InputField{p.pw1, p.pw2} {
+		f.SetFieldStyle(fieldStyle())
+		f.SetChangedFunc(func(string) { p.showHint(a) })
+		p.form.AddFormItem(f)
+	}
+	p.form.AddButton("Back", a.back).AddButton("Next", a.next)
+	p.form.SetCancelFunc(a.confirmQuit)
+	boxed(p.form.Box, "Password of the admin account (console, SSH, web)")
+	boxed(p.hint.Box, "Strength")
+	p.AddItem(p.form, 6, 0, true).AddItem(p.hint, 0, 1, false)
+	return p
+}
+
+func (p *password) title() string         { return "Admin password" }
+func (p *password) root() tview.Primitive { return p }
+func (p *password) keys() []action {
+	return []action{actTab, actBack, actNext, actShell, actQuit}
+}
+
+func (p *password) enter(a *App) {
+	p.ready = false
+	p.pw1.SetText(a.fd.Password)
+	p.pw2.SetText(a.fd.Password2)
+	p.ready = true
+	p.showHint(a)
+}
+
+func (p *password) store(a *App) {
+	a.fd.Password, a.fd.Password2 = p.pw1.GetText(), p.pw2.GetText()
+}
+
+func (p *password) showHint(a *App) {
+	if !p.ready {
+		return
+	}
+	p.store(a)
+	var b strings.Builder
+	if a.fd.PresetHash != "" && a.fd.Password == "" {
+		b.WriteString("A password hash was given on the kernel command line or in the answer file.\nLeave both fields empty to keep it.\n\n")
+	}
+	if a.fd.Password != "" {
+		msg, ok := passwordStrength(a.fd.Password)
+		col := "green"
+		if !ok {
+			col = "red"
+		}
+		fmt.Fprintf(&b, "[%s]%s[-]\n", col, msg)
+	}
+	if a.fd.Password2 != "" && a.fd.Password2 != a.fd.Password {
+		b.WriteString("[red]The two passwords differ.[-]\n")
+	}
+	b.WriteString("\nAt least 8 characters, with at least 3 of: lower case, upper case, digits, other characters. The password is stored only as a SHA-512 crypt hash.")
+	p.hint.SetText(b.String())
+}
+
+func (p *password) validate(a *App) []FieldError {
+	return validatePassword(a.fd.Password, a.fd.Password2, a.fd.PresetHash != "")
+}
+
+// validatePassword checks the two entries; keep says an empty pair keeps a preset hash.
+func validatePassword(pw1, pw2 string, keep bool) []FieldError {
+	if pw1 == "" && pw2 == "" {
+		if keep {
+			return nil
+		}
+		return []FieldError{{"Password", "type the admin password twice"}}
+	}
+	if pw1 != pw2 {
+		return []FieldError{{"Password", "the two passwords differ"}}
+	}
+	if msg, ok := passwordStrength(pw1); !ok {
+		return []FieldError{{"Password", msg}}
+	}
+	return nil
+}
+
+// passwordStrength judges pw: a message and whether it is acceptable.
+func passwordStrength(pw string) (string, bool) {
+	var lower, upper, digit, other int
+	for _, r := range pw {
+		switch {
+		case unicode.IsLower(r):
+			lower = 1
+		case unicode.IsUpper(r):
+			upper = 1
+		case unicode.IsDigit(r):
+			digit = 1
+		default:
+			other = 1
+		}
+	}
+	classes := lower + upper + digit + other
+	n := len([]rune(pw))
+	switch {
+	case n < 8:
+		return fmt.Sprintf("too short: %d characters, at least 8 needed", n), false
+	case classes < 3 && n < 16:
+		return fmt.Sprintf("too weak: use 3 kinds of characters (has %d) or at least 16 characters", classes), false
+	case n >= 12 && classes >= 3:
+		return "strong", true
+	default:
+		return "acceptable", true
+	}
+}
+
+// HashPassword returns the SHA-512 crypt ($6$) hash of pw, as
+// `openssl passwd -6` would, with a random salt.
+func HashPassword(pw string) (string, error) {
+	h, err := shacrypt.New(shacrypt.WithSHA512(), shacrypt.WithIterations(shacrypt.IterationsDefaultOmitted))
+	if err != nil {
+		return "", fmt.Errorf("sha512-crypt: %w", err)
+	}
+	d, err := h.Hash(pw)
+	if err != nil {
+		return "", fmt.Errorf("hash admin password: %w", err)
+	}
+	return d.Encode(), nil
+}
+
+// CheckPassword reports whether pw matches the crypt hash ($6$, $5$, $1$...).
+func CheckPassword(pw, hash string) (bool, error) {
+	ok, err := crypt.CheckPassword(pw, hash)
+	if err != nil {
+		return false, fmt.Errorf("check password against the installed hash: %w", err)
+	}
+	return ok, nil
+}
+
+// currentPassword asks for the installed admin password before an
+// upgrade-type action (Upgrade, Downgrade, Repair, Uninstall).
+type currentPassword struct {
+	*tview.Flex
+	form *tview.Form
+	pw   *tview.InputField
+	info *tview.TextView
+}
+
+func newCurrentPassword(a *App) *currentPassword {
+	p := &currentPassword{Flex: tview.NewFlex().SetDirection(tview.FlexRow), form: newForm(), info: newText()}
+	p.pw = tview.NewInputField().SetLabel("Current admin password: ").SetFieldWidth(32).SetMaskCharacter('*')
+	p.pw.SetFieldStyle(fieldStyle())
+	p.form.AddFormItem(p.pw).AddButton("Back", a.back).AddButton("Next", a.next)
+	p.form.SetCancelFunc(a.confirmQuit)
+	boxed(p.info.Box, "Installed node")
+	boxed(p.form.Box, "Prove you administer this node")
+	p.AddItem(p.info, 6, 0, false).AddItem(p.form, 5, 0, true).AddItem(tview.NewBox().SetBackgroundColor(colBG), 0, 1, false)
+	return p
+}
+
+func (p *currentPassword) title() string         { return "Current password" }
+func (p *currentPassword) root() tview.Primitive { return p }
+func (p *currentPassword) keys() []action {
+	return []action{actBack, actNext, actShell, actQuit}
+}
+
+func (p *currentPassword) enter(a *App) {
+	p.pw.SetText(a.fd.Current)
+	inst := detect(a.opts.Facts.Disks)
+	if len(inst) == 0 {
+		p.info.SetText("No installation found.")
+		return
+	}
+	f := inst[0]
+	p.info.SetText(fmt.Sprintf("%s %s on %s (%s).\nType the admin password of this installation to %s it.",
+		tview.Escape(orDefault(f.Disk.Installation.Product, "node")), tview.Escape(f.Version), f.Disk.Name, tview.Escape(f.Disk.Path), a.fd.Choice))
+}
+
+func (p *currentPassword) store(a *App) { a.fd.Current = p.pw.GetText() }
+
+func (p *currentPassword) validate(a *App) []FieldError {
+	inst := detect(a.opts.Facts.Disks)
+	if len(inst) == 0 {
+		return []FieldError{{"Installation", "no installation of this product was found on the disks"}}
+	}
+	if a.opts.Backend.AdminHash == nil {
+		return []FieldError{{"Password", "cannot read the installed admin password on this machine"}}
+	}
+	hash, err := a.opts.Backend.AdminHash(inst[0].Disk)
+	if err != nil {
+		return []FieldError{{"Password", fmt.Sprintf("read the installed admin password: %v", err)}}
+	}
+	ok, err := CheckPassword(a.fd.Current, hash)
+	if err != nil {
+		return []FieldError{{"Password", err.Error()}}
+	}
+	if !ok {
+		return []FieldError{{"Password", "wrong password"}}
+	}
+	return nil
+}

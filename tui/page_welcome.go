@@ -1,0 +1,141 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rivo/tview"
+)
+
+// welcome is the first page: what was detected and what can be done.
+type welcome struct {
+	*tview.Flex
+	info *tview.TextView
+	list *tview.List
+	opts []option
+}
+
+func newWelcome(a *App) *welcome {
+	p := &welcome{Flex: tview.NewFlex().SetDirection(tview.FlexRow), info: newText(), list: tview.NewList()}
+	p.list.SetBackgroundColor(colBG)
+	p.list.SetMainTextColor(colText).SetSecondaryTextColor(colTitle)
+	p.list.SetSelectedStyle(fieldStyle())
+	p.list.SetSelectedFunc(func(i int, _, _ string, _ rune) {
+		a.next()
+	})
+	boxed(p.info.Box, "Welcome")
+	boxed(p.list.Box, "What do you want to do?")
+	p.AddItem(p.info, 9, 0, false).AddItem(p.list, 0, 1, true)
+	return p
+}
+
+func (p *welcome) title() string         { return "Welcome" }
+func (p *welcome) root() tview.Primitive { return p }
+func (p *welcome) keys() []action {
+	return []action{actSelect, actNext, actShell, actQuit}
+}
+
+func (p *welcome) enter(a *App) {
+	inst := detect(a.opts.Facts.Disks)
+	p.opts = options(inst, a.opts.Media)
+	var b strings.Builder
+	fmt.Fprintf(&b, "This installs [::b]%s %s[::-] on this machine.\n\n", tview.Escape(orDefault(a.opts.Media.Product, "the node")), tview.Escape(a.opts.Media.Version))
+	if len(inst) == 0 {
+		b.WriteString("No existing installation was found on the disks.\n")
+	}
+	for _, f := range inst {
+		v := f.Version
+		if v == "" {
+			v = "unknown version"
+		}
+		fmt.Fprintf(&b, "Installed: [::b]%s[::-] on %s (%s, %s)", tview.Escape(v), f.Disk.Name, tview.Escape(f.Disk.Path), humanSize(f.Disk.Size))
+		if f.NotFinished {
+			b.WriteString(" [red]not finished[-]")
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "Machine: %s firmware, %s RAM, %d disk(s), %d NIC(s).", orDefault(a.opts.Facts.Firmware, "unknown"), humanSize(a.opts.Facts.MemBytes), len(a.opts.Facts.Disks), len(a.opts.Facts.NICs))
+	p.info.SetText(b.String())
+	p.list.Clear()
+	sel := 0
+	for i, o := range p.opts {
+		p.list.AddItem(o.Label, "  "+o.Help, rune('1'+i), nil)
+		if o.Choice == a.fd.Choice {
+			sel = i
+		}
+	}
+	p.list.SetCurrentItem(sel)
+}
+
+func (p *welcome) store(a *App) {
+	if i := p.list.GetCurrentItem(); i >= 0 && i < len(p.opts) {
+		a.fd.Choice = p.opts[i].Choice
+	}
+}
+
+func (p *welcome) validate(*App) []FieldError { return nil }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// keyboard lets the admin pick the console keyboard layout.
+type keyboard struct {
+	*tview.Flex
+	list *tview.List
+}
+
+// layouts offered on the Keyboard page (kbd keymap names).
+var layouts = [][2]string{
+	{"us", "English (US)"}, {"gb", "English (UK)"}, {"de", "German"}, {"de-latin1", "German (latin1)"},
+	{"fr", "French"}, {"es", "Spanish"}, {"it", "Italian"}, {"pt", "Portuguese"}, {"br-abnt2", "Portuguese (Brazil)"},
+	{"ch", "Swiss"}, {"be", "Belgian"}, {"nl", "Dutch"}, {"dk", "Danish"}, {"no", "Norwegian"}, {"se", "Swedish"},
+	{"fi", "Finnish"}, {"pl", "Polish"}, {"cz", "Czech"}, {"hu", "Hungarian"}, {"ru", "Russian"}, {"trq", "Turkish"},
+	{"jp106", "Japanese"},
+}
+
+func newKeyboard(a *App) *keyboard {
+	p := &keyboard{Flex: tview.NewFlex().SetDirection(tview.FlexRow), list: tview.NewList().ShowSecondaryText(false)}
+	p.list.SetBackgroundColor(colBG)
+	p.list.SetMainTextColor(colText)
+	p.list.SetSelectedStyle(fieldStyle())
+	p.list.SetSelectedFunc(func(int, string, string, rune) { a.next() })
+	for _, l := range layouts {
+		p.list.AddItem(fmt.Sprintf("%-10s %s", l[0], l[1]), "", 0, nil)
+	}
+	boxed(p.list.Box, "Keyboard layout of the console and the installed node")
+	p.AddItem(p.list, 0, 1, true)
+	return p
+}
+
+func (p *keyboard) title() string         { return "Keyboard" }
+func (p *keyboard) root() tview.Primitive { return p }
+func (p *keyboard) keys() []action {
+	return []action{actSelect, actBack, actNext, actShell, actQuit}
+}
+
+func (p *keyboard) enter(a *App) {
+	for i, l := range layouts {
+		if l[0] == a.fd.Keyboard {
+			p.list.SetCurrentItem(i)
+		}
+	}
+}
+
+func (p *keyboard) store(a *App) {
+	if i := p.list.GetCurrentItem(); i >= 0 && i < len(layouts) {
+		a.fd.Keyboard = layouts[i][0]
+	}
+}
+
+func (p *keyboard) validate(a *App) []FieldError {
+	for _, l := range layouts {
+		if l[0] == a.fd.Keyboard {
+			return nil
+		}
+	}
+	return []FieldError{{"Keyboard", fmt.Sprintf("%q is not a known layout", a.fd.Keyboard)}}
+}
