@@ -170,7 +170,7 @@ func (w *slotWriter) writeAt(b []byte, off int64) error {
 func alignedBuffer(n int) []byte {
 	const page = 4096
 	b := make([]byte, n+page)
-	skip := int(uintptr(page) - uintptr(unsafe.Pointer(&b[0]))%page) % page
+	skip := int(uintptr(page)-uintptr(unsafe.Pointer(&b[0]))%page) % page
 	return b[skip : skip+n : skip+n]
 }
 
