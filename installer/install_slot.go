@@ -15,10 +15,10 @@ import (
 // goroutine and written in another, through a few large page-aligned
 // buffers, so reading, hashing and writing overlap and the device sees
 // the same 4 MiB writes as `dd bs=4M oflag=direct`. Memory stays
-// slotBuffers x slotChunk whatever the image size.
+// streamBuffers x streamChunk whatever the image size.
 const (
-	slotChunk   = 4 << 20
-	slotBuffers = 3
+	streamChunk   = 4 << 20
+	streamBuffers = 3
 )
 
 // SlotProgress is called after each chunk with the bytes written so far.
@@ -46,17 +46,17 @@ func WriteSlot(ctx context.Context, path string, off, size int64, r io.Reader, t
 		w.openDirect(path, off)
 	}
 
-	bufs := make([][]byte, slotBuffers)
+	bufs := make([][]byte, streamBuffers)
 	for i := range bufs {
-		bufs[i] = alignedBuffer(slotChunk)
+		bufs[i] = alignedBuffer(streamChunk)
 	}
 	type chunk struct {
 		buf []byte
 		n   int
 		err error // io.EOF after the last chunk
 	}
-	free := make(chan []byte, slotBuffers)
-	full := make(chan chunk, slotBuffers)
+	free := make(chan []byte, streamBuffers)
+	full := make(chan chunk, streamBuffers)
 	for _, b := range bufs {
 		free <- b
 	}

@@ -66,7 +66,7 @@ func testWriteSlot(t *testing.T, disk string, off, size int64) {
 	if err != nil {
 		t.Fatalf("WriteSlot: %v", err)
 	}
-	if n != r.Size() || last != n || calls != int((n+slotChunk-1)/slotChunk) {
+	if n != r.Size() || last != n || calls != int((n+streamChunk-1)/streamChunk) {
 		t.Errorf("wrote %d (progress %d, %d calls), want %d", n, last, calls, r.Size())
 	}
 	if !r.Verified() {
