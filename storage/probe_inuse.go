@@ -218,14 +218,14 @@ func mountOf(mounts []mount, path string) (mount, bool) {
 }
 
 // SortDisks puts disks in the stable order used for "the first eligible
-// disk": kernel name order as the kernel assigns them (sda, sdb, ...,
-// sdz, sdaa; nvme0n1 before nvme1n1; loop2 before loop10).
+// disk": names alphabetically, numbers by value, and disk letters as the
+// kernel assigns them (sda, sdb, ..., sdz, sdaa; nvme2n1 before nvme10n1).
 func SortDisks(disks []Disk) {
 	sort.SliceStable(disks, func(i, j int) bool { return nameLess(disks[i].Name, disks[j].Name) })
 }
 
 // nameLess compares names run by run: digit runs numerically, letter
-// runs shorter first, then alphabetically.
+// runs alphabetically except that sd/vd/hd/xvd suffixes go shorter first.
 func nameLess(a, b string) bool {
 	for a != "" && b != "" {
 		ra, rb := run(a), run(b)
@@ -245,8 +245,11 @@ func nameLess(a, b string) bool {
 		if da != db {
 			return da
 		}
-		if len(ra) != len(rb) {
-			return len(ra) < len(rb)
+		// sdz before sdaa: after a shared disk prefix, shorter suffixes first
+		for _, p := range []string{"xvd", "sd", "vd", "hd"} {
+			if strings.HasPrefix(ra, p) && strings.HasPrefix(rb, p) && len(ra) != len(rb) {
+				return len(ra) < len(rb)
+			}
 		}
 		return ra < rb
 	}
