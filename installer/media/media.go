@@ -168,10 +168,10 @@ func (b *Bundle) Path(role Role) string {
 }
 
 // Open returns a reader of role's file that hashes while it streams. Its
-// Read returns an error wrapping ErrVerify instead of io.EOF when the
-// stream ends with a size or SHA-256 different from the manifest's (a
-// truncated, extended or corrupted file), so a consumer that stops at the
-// first error never commits a bad image.
+// Read returns an error wrapping ErrVerify, with the last bytes or
+// instead of io.EOF, when the stream has a size or SHA-256 different
+// from the manifest's (a truncated, extended or corrupted file), so a
+// consumer that stops at the first error never commits a bad image.
 func (b *Bundle) Open(role Role) (*Reader, error) {
 	f, ok := b.Manifest.File(role)
 	if !ok {
@@ -233,12 +233,25 @@ func (r *Reader) Read(p []byte) (int, error) {
 		r.h.Write(p[:n])
 		r.n += int64(n)
 		if r.n > r.f.Size {
+			r.done = false
 			r.err = fmt.Errorf("%w: %s %s is longer than the manifest's %d bytes", ErrVerify, r.f.Role, r.f.Name, r.f.Size)
 			return n, r.err
 		}
+		if r.n == r.f.Size {
+			// Verify on the last byte, not only at EOF: a consumer that
+			// reads exactly Size bytes (a FAT file writer) never asks for EOF.
+			if cerr := r.check(); cerr != io.EOF {
+				r.err = cerr
+				return n, r.err
+			}
+		}
 	}
 	if err == io.EOF {
-		r.err = r.check()
+		if !r.done {
+			r.err = r.check()
+		} else {
+			r.err = io.EOF
+		}
 		return n, r.err
 	}
 	if err != nil {
@@ -260,6 +273,20 @@ func (r *Reader) check() error {
 
 // Verified reports whether the whole stream was read and matched.
 func (r *Reader) Verified() bool { return r.done }
+
+// Finish reads what is left (nothing, for a consumer that took Size
+// bytes) and returns nil only when the whole stream matched the
+// manifest. Call it after a consumer that may have dropped the last
+// Read's error (io.ReadFull does, once its buffer is full).
+func (r *Reader) Finish() error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	if !r.Verified() {
+		return fmt.Errorf("%w: %s %s not completely read", ErrVerify, r.f.Role, r.f.Name)
+	}
+	return nil
+}
 
 // Sum is the SHA-256 of what was read so far (lower-case hex).
 func (r *Reader) Sum() string { return hex.EncodeToString(r.h.Sum(nil)) }

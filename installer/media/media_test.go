@@ -262,3 +262,38 @@ func TestCreateMissingFileWritesNothing(t *testing.T) {
 		t.Errorf("Open after Create: %v", err)
 	}
 }
+
+// A consumer that reads exactly Size bytes and never asks for EOF (as a
+// FAT file writer does) must still get the verification error.
+func TestReaderFailsOnLastByteWithoutEOF(t *testing.T) {
+	dir := demo(t)
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(b.Path(RoleKernel), os.O_RDWR, 0)
+	f.WriteAt([]byte{'#'}, 100)
+	f.Close()
+	r, _ := b.Open(RoleKernel)
+	defer r.Close()
+	_, _ = io.ReadFull(r, make([]byte, r.Size())) // drops the last Read's error
+	if r.Verified() {
+		t.Error("Verified() true for a corrupted file")
+	}
+	if err := r.Finish(); !errors.Is(err, ErrVerify) {
+		t.Fatalf("Finish after reading exactly Size bytes of a corrupted file: %v, want ErrVerify", err)
+	}
+	// A good file read the same way finishes cleanly.
+	g, _ := b.Open(RoleInitrd)
+	defer g.Close()
+	_, _ = io.ReadFull(g, make([]byte, g.Size()))
+	if err := g.Finish(); err != nil || !g.Verified() {
+		t.Errorf("Finish on a good file: %v (verified %v)", err, g.Verified())
+	}
+	// Finish on an unread stream reads and verifies it.
+	k, _ := b.Open(RoleRootfs)
+	defer k.Close()
+	if err := k.Finish(); err != nil {
+		t.Errorf("Finish on an unread good file: %v", err)
+	}
+}
