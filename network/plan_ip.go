@@ -396,7 +396,7 @@ func checkIfname(n string) error {
 
 // bondOptionKeys are the bond= options Apply and the keyfiles support.
 var bondOptionKeys = map[string]bool{
-	"mode": true, "miimon": true, "updelay": true, "downdelay": true, "primary": true,
+	"mode": true, "miimon": true, "updelay": true, "downdelay": true,
 	"xmit_hash_policy": true, "lacp_rate": true, "min_links": true,
 }
 
@@ -421,7 +421,7 @@ func parseBondOptions(s string) ([]BondOption, error) {
 			return nil, fmt.Errorf("option %q: expected key=value", f)
 		}
 		if !bondOptionKeys[k] {
-			return nil, fmt.Errorf("option %q: unknown key %s (supported: mode, miimon, updelay, downdelay, primary, xmit_hash_policy, lacp_rate, min_links)", f, k)
+			return nil, fmt.Errorf("option %q: unknown key %s (supported: mode, miimon, updelay, downdelay, xmit_hash_policy, lacp_rate, min_links)", f, k)
 		}
 		if seen[k] {
 			return nil, fmt.Errorf("option %s given twice", k)

@@ -1,0 +1,189 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+)
+
+// kernelType is the netlink link type of each kind ("" for NICs: any).
+var kernelType = map[LinkKind]string{KindBond: "bond", KindVLAN: "vlan", KindBridge: "bridge"}
+
+// preflight checks, without changing anything, that the plan fits the
+// system: every NIC exists, every existing bond/VLAN/bridge is of the
+// planned kind and shape, every MAC parses.
+func (a *applier) preflight(p Plan) error {
+	var errs []error
+	for _, l := range p.Links {
+		for _, m := range []string{l.SetMAC} {
+			if m == "" {
+				continue
+			}
+			if _, err := net.ParseMAC(m); err != nil {
+				errs = append(errs, fmt.Errorf("%s: MAC %q: %w", l.Name, m, err))
+			}
+		}
+		cur, err := a.h.LinkByName(l.Name)
+		var nf netlink.LinkNotFoundError
+		switch {
+		case errors.As(err, &nf) && l.Kind == KindNIC:
+			errs = append(errs, fmt.Errorf("NIC %s: not present (unplugged or renamed since the probe?)", l.Name))
+		case errors.As(err, &nf):
+			// created by links()
+		case err != nil:
+			errs = append(errs, fmt.Errorf("link %s: %w", l.Name, err))
+		case l.Kind != KindNIC && cur.Type() != kernelType[l.Kind]:
+			errs = append(errs, fmt.Errorf("link %s exists as a %s, the plan needs a %s", l.Name, cur.Type(), kernelType[l.Kind]))
+		case l.Kind == KindVLAN:
+			v := cur.(*netlink.Vlan)
+			parent, perr := a.h.LinkByName(l.Parent)
+			if v.VlanId != l.VLANID || perr != nil || parent.Attrs().Index != v.ParentIndex {
+				errs = append(errs, fmt.Errorf("VLAN %s exists with id %d on another parent, the plan needs id %d on %s", l.Name, v.VlanId, l.VLANID, l.Parent))
+			}
+		}
+	}
+	for _, c := range p.IPs {
+		if _, ok := p.Link(c.Iface); !ok && c.Iface != "" {
+			errs = append(errs, fmt.Errorf("addresses for %s, which the plan does not configure", c.Iface))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// links creates the missing bond/VLAN/bridge links (removing them again
+// when one cannot be created, e.g. the kernel lacks the driver), then sets
+// MACs, masters and MTUs and brings every planned link up, lower first.
+func (a *applier) links(p Plan) error {
+	var created []netlink.Link
+	for _, l := range p.Links {
+		if l.Kind == KindNIC {
+			continue
+		}
+		if _, err := a.h.LinkByName(l.Name); err == nil {
+			continue
+		}
+		nl, err := a.newLink(l)
+		if err == nil {
+			err = a.h.LinkAdd(nl)
+		}
+		if err != nil {
+			for i := len(created) - 1; i >= 0; i-- {
+				_ = a.h.LinkDel(created[i])
+			}
+			a.res.Changes = nil
+			return fmt.Errorf("create %s %s: %w", l.Kind, l.Name, err)
+		}
+		created = append(created, nl)
+		a.change("create %s %s", l.Kind, l.Name)
+	}
+	for _, l := range p.Links {
+		if err := a.configure(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) newLink(l Link) (netlink.Link, error) {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = l.Name
+	if l.SetMAC != "" {
+		attrs.HardwareAddr, _ = net.ParseMAC(l.SetMAC)
+	}
+	switch l.Kind {
+	case KindBridge:
+		return &netlink.Bridge{LinkAttrs: attrs}, nil
+	case KindVLAN:
+		parent, err := a.h.LinkByName(l.Parent)
+		if err != nil {
+			return nil, fmt.Errorf("parent %s: %w", l.Parent, err)
+		}
+		attrs.ParentIndex = parent.Attrs().Index
+		return &netlink.Vlan{LinkAttrs: attrs, VlanId: l.VLANID}, nil
+	case KindBond:
+		b := netlink.NewLinkBond(attrs)
+		for _, o := range l.BondOptions {
+			n, _ := strconv.Atoi(o.Value)
+			switch o.Key {
+			case "mode":
+				b.Mode = netlink.StringToBondMode(o.Value)
+			case "miimon":
+				b.Miimon = n
+			case "updelay":
+				b.UpDelay = n
+			case "downdelay":
+				b.DownDelay = n
+			case "min_links":
+				b.MinLinks = n
+			case "xmit_hash_policy":
+				b.XmitHashPolicy = netlink.StringToBondXmitHashPolicy(o.Value)
+			case "lacp_rate":
+				rate := map[string]string{"0": "slow", "1": "fast", "slow": "slow", "fast": "fast"}[o.Value]
+				b.LacpRate = netlink.StringToBondLacpRate(rate)
+			}
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("unknown link kind %q", l.Kind)
+}
+
+// configure brings one existing link to the planned MAC, master, MTU and up.
+func (a *applier) configure(l Link) error {
+	cur, err := a.h.LinkByName(l.Name)
+	if err != nil {
+		return fmt.Errorf("link %s: %w", l.Name, err)
+	}
+	at := cur.Attrs()
+	up := at.Flags&net.FlagUp != 0
+	if l.SetMAC != "" && !strings.EqualFold(at.HardwareAddr.String(), l.SetMAC) {
+		mac, _ := net.ParseMAC(l.SetMAC)
+		if err := a.h.LinkSetHardwareAddr(cur, mac); err != nil && up {
+			// many drivers refuse a new MAC while up
+			if err := a.h.LinkSetDown(cur); err != nil {
+				return fmt.Errorf("%s: set down for MAC: %w", l.Name, err)
+			}
+			up = false
+			err = a.h.LinkSetHardwareAddr(cur, mac)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: set MAC %s: %w", l.Name, l.SetMAC, err)
+		}
+		a.change("%s: MAC %s", l.Name, l.SetMAC)
+	}
+	if l.Master != "" {
+		master, err := a.h.LinkByName(l.Master)
+		if err != nil {
+			return fmt.Errorf("%s: master %s: %w", l.Name, l.Master, err)
+		}
+		if at.MasterIndex != master.Attrs().Index {
+			if master.Type() == "bond" && up {
+				// the bonding driver enslaves only links that are down
+				if err := a.h.LinkSetDown(cur); err != nil {
+					return fmt.Errorf("%s: set down to enslave: %w", l.Name, err)
+				}
+				up = false
+			}
+			if err := a.h.LinkSetMaster(cur, master); err != nil {
+				return fmt.Errorf("%s: make it a port of %s: %w", l.Name, l.Master, err)
+			}
+			a.change("%s: port of %s", l.Name, l.Master)
+		}
+	}
+	if l.MTU != 0 && at.MTU != l.MTU {
+		if err := a.h.LinkSetMTU(cur, l.MTU); err != nil {
+			return fmt.Errorf("%s: set MTU %d: %w", l.Name, l.MTU, err)
+		}
+		a.change("%s: MTU %d", l.Name, l.MTU)
+	}
+	if !up {
+		if err := a.h.LinkSetUp(cur); err != nil {
+			return fmt.Errorf("%s: set up: %w", l.Name, err)
+		}
+		a.change("%s: up", l.Name)
+	}
+	return nil
+}
