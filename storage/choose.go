@@ -255,7 +255,11 @@ func (c *chooser) firstEligible() error {
 		}
 		c.take(i, "boot", "first eligible disk (bare storage_init)")
 		for j := i + 1; j < len(c.disks); j++ {
-			c.note(j, "not chosen: an earlier disk was taken (bare storage_init takes the first eligible)")
+			if why := c.unusable(c.disks[j], false, "boot"); why != "" {
+				c.note(j, "not chosen: "+why)
+			} else {
+				c.note(j, "not chosen: an earlier disk was taken (bare storage_init takes the first eligible)")
+			}
 		}
 		return nil
 	}

@@ -164,7 +164,7 @@ func (c *chooser) selectors() error {
 		var names []string
 		for _, i := range hits {
 			names = append(names, c.disks[i].Name)
-			why[i] = append(why[i], label+": matches, but so do "+fmt.Sprint(len(hits)-1)+" other disks")
+			why[i] = append(why[i], fmt.Sprintf("%s: matches, but %d usable disks match in all", label, len(hits)))
 		}
 		lines = append(lines, fmt.Sprintf("%s matches %d usable disks%s", label, len(hits), listOrEmpty(names)))
 	}
