@@ -30,8 +30,9 @@ type PlanView struct {
 // same real functions on temporary files. A nil func means "not available".
 type Backend struct {
 	// Plan makes the plan of cfg against the machine's facts; pure and fast
-	// (called on every keystroke of the Storage sizes page).
-	Plan func(cfg installer.Config) PlanView
+	// (called on every keystroke of the Storage sizes page). PlanFacts is
+	// the installer's planning; tests and the commands use it.
+	Plan func(cfg installer.Config, facts installer.Facts) PlanView
 	// Run applies cfg's plan, emitting events to sink; it returns when the
 	// run is over. It is called from its own goroutine.
 	Run func(ctx context.Context, cfg installer.Config, sink event.Sink) error

@@ -23,6 +23,7 @@ func newConfirm(a *App) *confirm {
 	p := &confirm{Flex: tview.NewFlex().SetDirection(tview.FlexRow), text: newText(), form: newForm()}
 	p.text.SetScrollable(true)
 	p.form.SetButtonsAlign(tview.AlignCenter)
+	p.form.SetBorderPadding(0, 0, 1, 1)
 	p.form.SetCancelFunc(a.confirmQuit)
 	boxed(p.text.Box, "Check before anything is written (PgDn scrolls)")
 	p.AddItem(p.text, 0, 1, false).AddItem(p.form, 1, 0, true)

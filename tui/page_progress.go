@@ -181,6 +181,7 @@ type finished struct {
 func newFinished(a *App) *finished {
 	p := &finished{Flex: tview.NewFlex().SetDirection(tview.FlexRow), text: newText(), form: newForm(), app: a}
 	p.form.SetButtonsAlign(tview.AlignCenter)
+	p.form.SetBorderPadding(0, 0, 1, 1)
 	boxed(p.text.Box, "Finished")
 	p.AddItem(p.text, 0, 1, false).AddItem(p.form, 1, 0, true)
 	return p
@@ -230,6 +231,7 @@ func newFailed(a *App) *failed {
 	p := &failed{Flex: tview.NewFlex().SetDirection(tview.FlexRow), text: newText(), logv: newText(), form: newForm(), app: a}
 	p.logv.SetScrollable(true).SetWrap(false)
 	p.form.SetButtonsAlign(tview.AlignCenter)
+	p.form.SetBorderPadding(0, 0, 1, 1)
 	boxed(p.text.Box, "Failed")
 	boxed(p.logv.Box, "Log (F4: scroll it with the arrows and PgUp/PgDn)")
 	p.AddItem(p.text, 6, 0, false).AddItem(p.logv, 0, 1, false).AddItem(p.form, 1, 0, true)

@@ -47,6 +47,7 @@ func newSizes(a *App) *sizes {
 	p.form.AddFormItem(p.fill)
 	p.form.AddButton("Back", a.back).AddButton("Next", a.next)
 	p.form.SetCancelFunc(a.confirmQuit)
+	p.form.SetBorderPadding(0, 0, 1, 1)
 	boxed(p.form.Box, "Sizes in MiB")
 	boxed(p.calc.Box, "Boot disk")
 	help := newText().SetText("Empty = default, 0 = none, -1 = the rest of the disk. 4G means 4096.")
@@ -98,7 +99,7 @@ func (a *App) planNow() (PlanView, []FieldError) {
 	if a.opts.Backend.Plan == nil {
 		return PlanView{}, errs
 	}
-	return a.opts.Backend.Plan(cfg), errs
+	return a.opts.Backend.Plan(cfg, a.opts.Facts), errs
 }
 
 func (p *sizes) validate(a *App) []FieldError {
@@ -128,7 +129,7 @@ func (p *sizes) recalc() {
 		return
 	}
 	pv, _ := a.planNow()
-	b.WriteString(layoutText(pv.Layout, a.opts.Facts.MemBytes))
+	b.WriteString(layoutText(pv.Layout, a.opts.Facts.MemBytes, a.opts.Config.Storage.MemOvercommit))
 	for _, e := range storageProblems(pv.Problems) {
 		fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(e.String()))
 	}
@@ -136,7 +137,7 @@ func (p *sizes) recalc() {
 }
 
 // layoutText is the arithmetic of a layout: drive size, each volume, free space.
-func layoutText(l storage.Layout, mem int64) string {
+func layoutText(l storage.Layout, mem int64, overcommit float64) string {
 	var b strings.Builder
 	for _, dl := range l.Disks {
 		ss := int64(dl.SectorSize)
@@ -154,7 +155,7 @@ func layoutText(l storage.Layout, mem int64) string {
 		fmt.Fprintf(&b, "  %-8s %9d MiB\n  %-8s %9d MiB\n", "used", used>>20, "free", free>>20)
 	}
 	if len(l.Disks) > 0 && mem > 0 {
-		fmt.Fprintf(&b, "RAM %s: default swap = base + RAM x overcommit\n", humanSize(mem))
+		fmt.Fprintf(&b, "Default swap for %s RAM: %d MiB\n", humanSize(mem), storage.SwapMiB(mem, overcommit))
 	}
 	return b.String()
 }

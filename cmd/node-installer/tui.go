@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	// The Linux console's terminfo, compiled in: the live system may have none.
+	_ "github.com/gdamore/tcell/v2/terminfo/l/linux"
+
+	"node-installer/installer"
+	"node-installer/installer/media"
+	"node-installer/internal/event"
+	"node-installer/network"
+	"node-installer/storage"
+	"node-installer/tui"
+)
+
+func init() {
+	commands["tui"] = command{"the interactive installer (--media DIR, --disk PATH ...)", runTUI}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runTUI(args []string) int {
+	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
+	mediaDir := fs.String("media", "", "media bundle directory (default: node.media= or the demo bundle is refused)")
+	cmdline := fs.String("cmdline", "", "kernel command line to pre-fill from (default: /proc/cmdline)")
+	var disks stringList
+	fs.Var(&disks, "disk", "image file or block device to offer (repeatable; default: the machine's disks)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	s, err := newSession(*cmdline, *mediaDir, disks)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "node-installer tui: %v\n", err)
+		return 1
+	}
+	out, err := tui.Run(s.opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "node-installer tui: %v\n", err)
+		return 1
+	}
+	return afterTUI(out, false)
+}
+
+// session is what a TUI run needs: facts, the pre-filled Config, media and backend.
+type session struct {
+	opts   tui.Options
+	bundle *media.Bundle
+}
+
+// newSession probes the machine (or the given image files) and wires the
+// real backend functions.
+func newSession(cmdline, mediaDir string, disks []string) (*session, error) {
+	if cmdline == "" {
+		b, err := os.ReadFile("/proc/cmdline")
+		if err == nil {
+			cmdline = strings.TrimSpace(string(b))
+		}
+	}
+	cfg, problems := parseCmdline(cmdline)
+	if mediaDir == "" {
+		mediaDir = cfg.Unattended.Media
+	}
+	if mediaDir == "" {
+		return nil, errors.New("no media bundle: give --media DIR or node.media=DIR")
+	}
+	b, err := media.Open(mediaDir)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := probeFacts(disks)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{bundle: b}
+	s.opts = tui.Options{
+		Config: cfg,
+		Facts:  facts,
+		Media:  tui.MediaInfo{Product: b.Manifest.Product, Version: b.Manifest.Version},
+		Backend: tui.Backend{
+			Plan:      tui.PlanFacts,
+			ProbeDisk: probeDisk,
+			Ping:      pingHost,
+			Shell:     runShell,
+		},
+	}
+	s.opts.Backend.Run = runEngine(b)
+	s.opts.Backend.AdminHash = adminHash
+	if len(problems) > 0 {
+		// Kernel arguments that do not parse are not pre-filled; say so on stderr
+		// before the screen is taken, and in the log.
+		fmt.Fprintf(os.Stderr, "node-installer: kernel command line problems (ignored by the TUI):\n%v\n", problems)
+	}
+	return s, nil
+}
+
+// probeFacts reads the machine, or only the given disks (image files or devices).
+func probeFacts(disks []string) (installer.Facts, error) {
+	f := installer.Facts{Firmware: firmware(), MemBytes: memBytes()}
+	nics, err := network.Probe("/sys")
+	if err == nil {
+		f.NICs = nics
+	}
+	if len(disks) == 0 {
+		all, err := storage.Probe("/sys", "/dev")
+		if err != nil {
+			return f, fmt.Errorf("probe disks: %w", err)
+		}
+		f.Disks = all
+		return f, nil
+	}
+	for _, p := range disks {
+		d, err := probeDisk(p)
+		if err != nil {
+			return f, err
+		}
+		f.Disks = append(f.Disks, d)
+	}
+	return f, nil
+}
+
+// probeDisk reads an image file, or finds a block device among the probed disks.
+func probeDisk(path string) (storage.Disk, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return storage.Disk{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Mode().IsRegular() {
+		return storage.ProbeImage(path)
+	}
+	all, err := storage.Probe("/sys", "/dev")
+	if err != nil {
+		return storage.Disk{}, fmt.Errorf("probe disks: %w", err)
+	}
+	real, _ := resolvePath(path)
+	for _, d := range all {
+		if d.Path == path || d.Path == real {
+			return d, nil
+		}
+	}
+	return storage.Disk{}, fmt.Errorf("%s is neither an image file nor a whole disk of this machine", path)
+}
+
+func resolvePath(p string) (string, error) {
+	r, err := os.Readlink(p)
+	if err != nil {
+		return p, err
+	}
+	if !strings.HasPrefix(r, "/") {
+		r = "/dev/" + strings.TrimLeft(strings.ReplaceAll(r, "../", ""), "/")
+	}
+	return r, nil
+}
+
+func firmware() string {
+	if _, err := os.Stat("/sys/firmware/efi"); err == nil {
+		return "uefi"
+	}
+	return "bios"
+}
+
+// memBytes is MemTotal of /proc/meminfo.
+func memBytes() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, _ := strconv.ParseInt(fields[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// pingHost sends one ICMP echo with the system's ping.
+func pingHost(ctx context.Context, host string) error {
+	out, err := exec.CommandContext(ctx, "ping", "-c", "1", "-W", "2", "--", host).CombinedOutput()
+	if err != nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		return fmt.Errorf("%v: %s", err, lines[len(lines)-1])
+	}
+	return nil
+}
+
+// runShell runs an interactive shell on the terminal (F2).
+func runShell() error {
+	sh := os.Getenv("SHELL")
+	if sh == "" {
+		sh = "/bin/sh"
+	}
+	fmt.Println("Type exit to return to the installer.")
+	c := exec.Command(sh)
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return c.Run()
+}
+
+// afterTUI carries out what the admin chose at the end.
+func afterTUI(o tui.Outcome, demo bool) int {
+	switch o {
+	case tui.OutcomeQuit:
+		fmt.Println("node-installer: left the installer; nothing was written.")
+	case tui.OutcomeReboot, tui.OutcomePowerOff:
+		if demo {
+			fmt.Printf("node-installer demo: the installer would now %s the machine.\n", o)
+			return 0
+		}
+		if err := powerAction(o); err != nil {
+			fmt.Fprintf(os.Stderr, "node-installer: %s: %v\n", o, err)
+			return 1
+		}
+	case tui.OutcomeShell:
+		if err := runShell(); err != nil {
+			return 1
+		}
+	}
+	return 0
+}
+
+// powerAction reboots or powers off through systemctl or busybox.
+func powerAction(o tui.Outcome) error {
+	verb := "reboot"
+	if o == tui.OutcomePowerOff {
+		verb = "poweroff"
+	}
+	if p, err := exec.LookPath("systemctl"); err == nil {
+		return exec.Command(p, verb).Run()
+	}
+	return exec.Command(verb).Run()
+}
+
+// parseCmdline pre-fills the Config from the kernel command line.
+// Until the parser lands, the TUI starts from the defaults.
+func parseCmdline(cmdline string) (installer.Config, installer.Problems) {
+	_ = cmdline
+	return installer.Defaults(), nil
+}
+
+// runEngine is the engine run for the TUI; nil until the engine lands
+// (the Confirm page then says the build cannot install).
+func runEngine(b *media.Bundle) func(ctx context.Context, cfg installer.Config, sink event.Sink) error {
+	_ = b
+	return nil
+}
+
+// adminHash reads the installed admin hash; nil until the Config
+// partition can be read without mounting.
+var adminHash func(storage.Disk) (string, error)
