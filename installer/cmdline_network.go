@@ -1,0 +1,523 @@
+package installer
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"node-installer/internal/cmdline"
+	"node-installer/network"
+)
+
+// networkHandlers read the network arguments.
+var networkHandlers = map[string]argHandler{
+	"BOOTIF":         (*argParser).bootIf,
+	"ip":             (*argParser).ip,
+	"netmask":        (*argParser).netmaskArg,
+	"gateway":        (*argParser).gatewayArg,
+	"ipv6":           str("network.ipv6", "dhcp|auto|none", func(c *Config) *string { return &c.Network.IPv6 }),
+	"dns":            (*argParser).dns,
+	"ntp":            (*argParser).ntp,
+	"hostname":       str("network.hostname", "NAME", func(c *Config) *string { return &c.Network.Hostname }),
+	"vlan":           (*argParser).vlan,
+	"bond":           (*argParser).bond,
+	"network_layout": str("network.layout", "direct|bridged", func(c *Config) *string { return &c.Network.Layout }),
+}
+
+// autoconfMethods are the dracut autoconf keywords the network plan knows.
+var autoconfMethods = map[string]bool{
+	"none": true, "off": true, "dhcp": true, "dhcp6": true, "auto6": true, "on": true, "any": true,
+}
+
+// ovirtIP is a pending ip=ADDR of the oVirt/anaconda form, completed by
+// netmask= and gateway= once every argument is read.
+type ovirtIP struct {
+	index int // in cfg.Network.IPs
+	addr  netip.Addr
+	bits  int // -1 until known
+	prm   cmdline.Param
+}
+
+// bootIf reads BOOTIF (stored as given; derive normalises the MAC).
+func (p *argParser) bootIf(prm cmdline.Param) {
+	const field = "network.bootif"
+	if !p.once(field, prm) || !p.needValue(field, prm, "IFNAME|01-aa-bb-cc-dd-ee-ff|aa:bb:cc:dd:ee:ff|link|bondN") {
+		return
+	}
+	if _, err := BootIfMAC(prm.Value); err != nil {
+		p.problem(field, prm, "%v", err)
+		return
+	}
+	p.cfg.Network.BootIf = prm.Value
+	p.origin(field, prm)
+}
+
+// BootIfMAC returns the normalised MAC (aa:bb:cc:dd:ee:ff) BOOTIF names,
+// "" when it names an interface, link or a bond; an error when it is
+// neither a MAC nor a valid interface name.
+func BootIfMAC(s string) (string, error) {
+	groups := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == ':' })
+	hexGroups := len(groups) >= 6
+	for _, g := range groups {
+		if len(g) != 2 || !isHex(g) {
+			hexGroups = false
+		}
+	}
+	switch {
+	case hexGroups && len(groups) == 7 && strings.Contains(s, "-") && groups[0] == "01":
+		groups = groups[1:] // pxelinux: ARP hardware type 01 (Ethernet), then the MAC
+	case hexGroups && len(groups) == 7:
+		return "", fmt.Errorf("%q: a pxelinux BOOTIF starts with 01- (Ethernet) followed by six bytes", s)
+	case hexGroups && len(groups) == 6:
+	case hexGroups || looksLikeMAC(s):
+		return "", fmt.Errorf("%q: a MAC address has six bytes (aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or pxelinux 01-aa-bb-cc-dd-ee-ff)", s)
+	default:
+		if err := checkIfName(s); err != nil {
+			return "", err
+		}
+		return "", nil
+	}
+	return strings.ToLower(strings.Join(groups, ":")), nil
+}
+
+// looksLikeMAC tells a mistyped MAC from an interface name: two or more
+// '-'/':' separated groups of at most two hex digits.
+func looksLikeMAC(s string) bool {
+	groups := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == ':' })
+	if len(groups) < 3 {
+		return false
+	}
+	for _, g := range groups {
+		if len(g) > 2 || !isHex(g) {
+			return strings.Count(s, ":")+strings.Count(s, "-") >= 4
+		}
+	}
+	return true
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkIfName checks a Linux interface name (IFNAMSIZ 16, no '/', ':' or space).
+func checkIfName(s string) error {
+	if s == "" || len(s) > 15 || s == "." || s == ".." || strings.ContainsAny(s, "/: \t\n\"'=,") {
+		return fmt.Errorf("%q is not a valid interface name (1-15 characters, no '/', ':', ',', '=' or spaces)", s)
+	}
+	return nil
+}
+
+// ip reads one ip= (repeatable, one per interface).
+func (p *argParser) ip(prm cmdline.Param) {
+	p.resetList("ip", func() { p.cfg.Network.IPs = nil })
+	field := fmt.Sprintf("network.ips[%d]", len(p.cfg.Network.IPs))
+	if !p.needValue(field, prm, "dhcp|ADDR|<client>:[<peer>]:<gw>:<netmask>:<hostname>:<iface>:<autoconf>...") {
+		return
+	}
+	ip, pending, err := parseIPArg(prm.Value)
+	if err != nil {
+		p.problem(field, prm, "%v", err)
+		return
+	}
+	if pending != nil {
+		if p.ovirtIP != nil {
+			p.problem(field, prm, "a second ip=ADDR without an interface; use the dracut form ip=ADDR::GW:MASK::IFACE:none for more interfaces")
+			return
+		}
+		pending.index, pending.prm = len(p.cfg.Network.IPs), prm
+		p.ovirtIP = pending
+	}
+	p.cfg.Network.IPs = append(p.cfg.Network.IPs, ip)
+	p.origin(field, prm)
+}
+
+// parseIPArg reads an ip= value. For the oVirt form ip=ADDR without a
+// prefix length it returns the address as pending: netmask= completes it.
+func parseIPArg(s string) (network.IP, *ovirtIP, error) {
+	f, err := splitIPFields(s)
+	if err != nil {
+		return network.IP{}, nil, err
+	}
+	if len(f) == 1 {
+		if autoconfMethods[f[0]] {
+			return network.IP{Method: f[0]}, nil, nil
+		}
+		// oVirt/anaconda: ip=ADDR (+ netmask= + gateway=); ADDR/PREFIX too.
+		a, bits, err := parseAddrPrefix(f[0])
+		if err != nil {
+			return network.IP{}, nil, fmt.Errorf("expects dhcp, off, an address, or the dracut form (%v)", err)
+		}
+		ip := network.IP{Method: "static"}
+		if bits < 0 {
+			return ip, &ovirtIP{addr: a, bits: -1}, nil
+		}
+		ip.Address = netip.PrefixFrom(a, bits)
+		return ip, &ovirtIP{addr: a, bits: bits}, nil
+	}
+	if _, _, err := parseAddrPrefix(f[0]); err != nil && autoconfMethods[f[1]] {
+		// ip=<iface>:<autoconf>[:<mtu>][:<macaddr>]
+		if err := checkIfName(f[0]); err != nil {
+			return network.IP{}, nil, err
+		}
+		ip := network.IP{Iface: f[0], Method: f[1]}
+		return ip, nil, ipTail(&ip, f[2:], false)
+	}
+	if len(f) < 7 {
+		return network.IP{}, nil, fmt.Errorf("has %d fields: expects <client>:[<peer>]:<gw>:<netmask>:<hostname>:<iface>:<autoconf> (7 or more) or <iface>:<autoconf>", len(f))
+	}
+	return parseDracutIP(f)
+}
+
+// parseDracutIP reads <client>:[<peer>]:<gw>:<netmask>:<hostname>:<iface>:<autoconf>[...].
+func parseDracutIP(f []string) (network.IP, *ovirtIP, error) {
+	ip := network.IP{Hostname: f[4], Iface: f[5], Method: f[6]}
+	if !autoconfMethods[ip.Method] {
+		return ip, nil, fmt.Errorf("autoconf %q: expects none, off, dhcp, dhcp6, auto6, on or any", f[6])
+	}
+	if ip.Iface != "" {
+		if err := checkIfName(ip.Iface); err != nil {
+			return ip, nil, err
+		}
+	}
+	var err error
+	if f[1] != "" {
+		if ip.Peer, err = parseBracketAddr(f[1]); err != nil {
+			return ip, nil, fmt.Errorf("peer: %v", err)
+		}
+	}
+	if f[2] != "" {
+		if ip.Gateway, err = parseBracketAddr(f[2]); err != nil {
+			return ip, nil, fmt.Errorf("gateway: %v", err)
+		}
+	}
+	if f[0] != "" {
+		if ip.Method != "none" && ip.Method != "off" {
+			return ip, nil, fmt.Errorf("a static client address needs autoconf none or off, not %s", ip.Method)
+		}
+		a, bits, err := parseAddrPrefix(f[0])
+		if err != nil {
+			return ip, nil, fmt.Errorf("client address: %v", err)
+		}
+		if f[3] != "" {
+			mb, err := ParseNetmask(f[3], a.Is4())
+			if err != nil {
+				return ip, nil, err
+			}
+			if bits >= 0 && bits != mb {
+				return ip, nil, fmt.Errorf("client address /%d and netmask /%d disagree", bits, mb)
+			}
+			bits = mb
+		}
+		if bits < 0 {
+			return ip, nil, fmt.Errorf("client address %s needs a netmask (4th field) or a /PREFIX", a)
+		}
+		ip.Address = netip.PrefixFrom(a, bits)
+		ip.Method = "static"
+	} else if f[3] != "" {
+		return ip, nil, fmt.Errorf("a netmask without a client address")
+	}
+	return ip, nil, ipTail(&ip, f[7:], true)
+}
+
+// ipTail reads what follows the autoconf keyword: [<mtu>][:<macaddr>], or
+// for the full form [<dns1>][:<dns2>] (told apart by the first field
+// being an address, as dracut does).
+func ipTail(ip *network.IP, rest []string, dnsAllowed bool) error {
+	if len(rest) == 0 {
+		return nil
+	}
+	if dnsAllowed {
+		if _, err := parseBracketAddr(rest[0]); err == nil {
+			if len(rest) > 2 {
+				return fmt.Errorf("at most two DNS servers after the autoconf field")
+			}
+			for _, d := range rest {
+				if d == "" {
+					continue
+				}
+				a, err := parseBracketAddr(d)
+				if err != nil {
+					return fmt.Errorf("DNS server: %v", err)
+				}
+				ip.DNS = append(ip.DNS, a)
+			}
+			return nil
+		}
+	}
+	if rest[0] != "" {
+		n, err := strconv.Atoi(rest[0])
+		if err != nil {
+			return fmt.Errorf("mtu %q: expects a number (or an address for the DNS form)", rest[0])
+		}
+		ip.MTU = n
+	}
+	mac := rest[1:]
+	switch len(mac) {
+	case 0:
+		return nil
+	case 1, 6:
+		hw, err := net.ParseMAC(strings.Join(mac, ":"))
+		if err != nil || len(hw) != 6 {
+			return fmt.Errorf("macaddr %q: expects six bytes aa:bb:cc:dd:ee:ff", strings.Join(mac, ":"))
+		}
+		ip.MAC = hw.String()
+		return nil
+	}
+	return fmt.Errorf("too many fields after the autoconf field: expects [<mtu>][:<macaddr>]")
+}
+
+// splitIPFields splits on ':' outside of [brackets].
+func splitIPFields(s string) ([]string, error) {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+			if depth > 1 {
+				return nil, fmt.Errorf("nested '['")
+			}
+		case ']':
+			depth--
+			if depth < 0 {
+				return nil, fmt.Errorf("']' without '['")
+			}
+		case ':':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("'[' without ']'")
+	}
+	return append(out, s[start:]), nil
+}
+
+// parseBracketAddr reads an address; an IPv6 one may be in brackets.
+func parseBracketAddr(s string) (netip.Addr, error) {
+	t := s
+	if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+		t = t[1 : len(t)-1]
+		a, err := netip.ParseAddr(t)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return netip.Addr{}, fmt.Errorf("%q is not an IPv6 address", s)
+		}
+		return a, nil
+	}
+	a, err := netip.ParseAddr(t)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("%q is not an IP address", s)
+	}
+	return a.Unmap(), nil
+}
+
+// parseAddrPrefix reads ADDR or ADDR/PREFIX (IPv6 in brackets, the
+// prefix inside or after them); bits is -1 without a prefix.
+func parseAddrPrefix(s string) (netip.Addr, int, error) {
+	addr, bitsText, hasBits := s, "", false
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		addr, bitsText, hasBits = s[:i], s[i+1:], true
+		if strings.HasPrefix(addr, "[") && !strings.HasSuffix(addr, "]") {
+			addr += "]"
+			bitsText = strings.TrimSuffix(bitsText, "]")
+		}
+	}
+	a, err := parseBracketAddr(addr)
+	if err != nil {
+		return a, -1, err
+	}
+	if !hasBits {
+		return a, -1, nil
+	}
+	bits, err := ParseNetmask(bitsText, a.Is4())
+	return a, bits, err
+}
+
+// ParseNetmask reads a netmask as a prefix length (24, /64) or, for
+// IPv4, dotted (255.255.255.0, contiguous ones only).
+func ParseNetmask(s string, v4 bool) (int, error) {
+	t := strings.TrimPrefix(s, "/")
+	maxBits := 128
+	if v4 {
+		maxBits = 32
+	}
+	if n, err := strconv.Atoi(t); err == nil {
+		if n < 1 || n > maxBits {
+			return 0, fmt.Errorf("netmask %q: prefix length must be 1-%d", s, maxBits)
+		}
+		return n, nil
+	}
+	m, err := netip.ParseAddr(t)
+	if err != nil || !m.Is4() {
+		return 0, fmt.Errorf("netmask %q: expects a prefix length or a dotted mask such as 255.255.255.0", s)
+	}
+	if !v4 {
+		return 0, fmt.Errorf("netmask %q: an IPv6 address takes a prefix length such as 64", s)
+	}
+	b := m.As4()
+	ones, size := net.IPv4Mask(b[0], b[1], b[2], b[3]).Size()
+	if size == 0 || ones == 0 {
+		return 0, fmt.Errorf("netmask %q: not a contiguous mask", s)
+	}
+	return ones, nil
+}
+
+// netmaskArg reads netmask= of the oVirt form (applied in resolveOvirtIP).
+func (p *argParser) netmaskArg(prm cmdline.Param) {
+	if p.once("network.ips.netmask", prm) && p.needValue("network.ips.netmask", prm, "255.255.255.0|PREFIX") {
+		p.netmask = &prm
+	}
+}
+
+// gatewayArg reads gateway= of the oVirt form (applied in resolveOvirtIP).
+func (p *argParser) gatewayArg(prm cmdline.Param) {
+	if p.once("network.ips.gateway", prm) && p.needValue("network.ips.gateway", prm, "ADDR") {
+		p.gateway = &prm
+	}
+}
+
+// resolveOvirtIP completes ip=ADDR with netmask= and gateway=.
+func (p *argParser) resolveOvirtIP() {
+	o := p.ovirtIP
+	if o == nil {
+		for _, prm := range []*cmdline.Param{p.netmask, p.gateway} {
+			if prm != nil {
+				p.problem("network.ips", *prm, "needs a static ip=ADDR (the oVirt form); with the dracut form put it in ip= itself")
+			}
+		}
+		return
+	}
+	field := fmt.Sprintf("network.ips[%d]", o.index)
+	ip := &p.cfg.Network.IPs[o.index]
+	if p.netmask != nil {
+		bits, err := ParseNetmask(p.netmask.Value, o.addr.Is4())
+		switch {
+		case err != nil:
+			p.problem(field+".address", *p.netmask, "%v", err)
+		case o.bits >= 0 && o.bits != bits:
+			p.problem(field+".address", *p.netmask, "disagrees with the prefix length /%d of ip=%s", o.bits, o.prm.Value)
+		default:
+			o.bits = bits
+			p.origin(field+".address", *p.netmask)
+		}
+	}
+	if o.bits < 0 {
+		p.problem(field, o.prm, "a static address needs netmask= (or ADDR/PREFIX)")
+	} else {
+		ip.Address = netip.PrefixFrom(o.addr, o.bits)
+	}
+	if p.gateway != nil {
+		gw, err := parseBracketAddr(p.gateway.Value)
+		if err != nil {
+			p.problem(field+".gateway", *p.gateway, "%v", err)
+			return
+		}
+		ip.Gateway = gw
+		p.origin(field+".gateway", *p.gateway)
+	}
+}
+
+// dns reads dns=ADDR[,ADDR...] (repeatable: lists are joined).
+func (p *argParser) dns(prm cmdline.Param) {
+	p.resetList("dns", func() { p.cfg.Network.DNS = nil })
+	const field = "network.dns"
+	if !p.needValue(field, prm, "ADDR[,ADDR...]") {
+		return
+	}
+	for _, s := range strings.Split(prm.Value, ",") {
+		a, err := parseBracketAddr(s)
+		if err != nil {
+			p.problem(field, prm, "%v", err)
+			continue
+		}
+		p.cfg.Network.DNS = append(p.cfg.Network.DNS, a)
+	}
+	p.origin(field, prm)
+}
+
+// ntp reads ntp=SERVER[,SERVER...] or ntp=off.
+func (p *argParser) ntp(prm cmdline.Param) {
+	p.resetList("ntp", func() { p.cfg.Network.NTP, p.cfg.Network.NTPOff = nil, false })
+	const field = "network.ntp"
+	if !p.needValue(field, prm, "SERVER[,SERVER...]|off") {
+		return
+	}
+	if prm.Value == "off" {
+		p.cfg.Network.NTPOff = true
+	} else {
+		p.cfg.Network.NTP = append(p.cfg.Network.NTP, strings.Split(prm.Value, ",")...)
+	}
+	p.origin(field, prm)
+}
+
+// vlan reads vlan=ID[:IFACE], and dracut's vlan=NAME:IFACE when NAME
+// carries the ID (eth0.100, vlan100, vlan0100).
+func (p *argParser) vlan(prm cmdline.Param) {
+	const field = "network.vlan"
+	if !p.once(field, prm) || !p.needValue(field, prm, "ID[:IFACE]") {
+		return
+	}
+	idText, parent, hasParent := strings.Cut(prm.Value, ":")
+	id, err := strconv.Atoi(idText)
+	if err != nil && hasParent {
+		// dracut form: the VLAN's name holds the ID.
+		name := idText
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			id, err = strconv.Atoi(name[i+1:])
+		} else if strings.HasPrefix(name, "vlan") {
+			id, err = strconv.Atoi(name[4:])
+		}
+	}
+	if err != nil {
+		p.problem(field, prm, "expects a VLAN ID 1-4094, optionally :IFACE (or dracut's NAME.ID:IFACE)")
+		return
+	}
+	if hasParent {
+		if err := checkIfName(parent); err != nil {
+			p.problem(field, prm, "parent: %v", err)
+			return
+		}
+	}
+	p.cfg.Network.VLAN, p.cfg.Network.VLANParent = id, parent
+	p.origin(field, prm)
+}
+
+// bond reads bond=NAME:SLAVE[,SLAVE...][:OPTIONS[:MTU]]. OPTIONS are
+// key=value pairs separated by ',', ';' or spaces (oVirt and dracut
+// separated them by ','); they are stored space-separated.
+func (p *argParser) bond(prm cmdline.Param) {
+	const field = "network.bond"
+	if !p.once(field, prm) || !p.needValue(field, prm, "NAME:SLAVE,SLAVE[:OPTIONS]") {
+		return
+	}
+	f := strings.SplitN(prm.Value, ":", 4)
+	if len(f) < 2 || f[1] == "" {
+		p.problem(field, prm, "expects NAME:SLAVE,SLAVE[:OPTIONS[:MTU]] (the slaves are required)")
+		return
+	}
+	b := network.Bond{Name: f[0], Slaves: strings.Split(f[1], ","), Options: network.DefaultBondOptions}
+	if len(f) > 2 && strings.TrimSpace(f[2]) != "" {
+		b.Options = strings.Join(strings.FieldsFunc(f[2], func(r rune) bool {
+			return r == ',' || r == ';' || r == ' ' || r == '\t'
+		}), " ")
+	}
+	if len(f) > 3 && f[3] != "" {
+		n, err := strconv.Atoi(f[3])
+		if err != nil {
+			p.problem(field, prm, "mtu %q: expects a number", f[3])
+			return
+		}
+		b.MTU = n
+	}
+	p.cfg.Network.Bond = &b
+	p.origin(field, prm)
+}

@@ -1,0 +1,246 @@
+package installer
+
+import (
+	"fmt"
+	"strings"
+
+	"node-installer/network"
+)
+
+// bondOptionKeys are the bond options the network plan applies.
+var bondOptionKeys = map[string]bool{
+	"mode": true, "miimon": true, "updelay": true, "downdelay": true, "primary": true,
+	"xmit_hash_policy": true, "lacp_rate": true, "min_links": true,
+}
+
+// bondModes are the bonding modes by name and number.
+var bondModes = map[string]bool{
+	"0": true, "1": true, "2": true, "3": true, "4": true, "5": true, "6": true,
+	"balance-rr": true, "active-backup": true, "balance-xor": true, "broadcast": true,
+	"802.3ad": true, "balance-tlb": true, "balance-alb": true,
+}
+
+func (v *validator) network() {
+	n := &v.c.Network
+	mac, err := BootIfMAC(n.BootIf)
+	switch {
+	case n.BootIf == "":
+	case err != nil:
+		v.add("network.bootif", "%v", err)
+	case mac == "" && strings.HasPrefix(n.BootIf, "bond") && (n.Bond == nil || n.Bond.Name != n.BootIf):
+		v.add("network.bootif", "names %s but no bond= defines it", n.BootIf)
+	}
+	v.ips(n)
+	for i, d := range n.DNS {
+		if !d.IsValid() || d.IsUnspecified() || d.IsMulticast() {
+			v.add(fmt.Sprintf("network.dns[%d]", i), "%s is not a DNS server address", d)
+		}
+	}
+	if n.NTPOff && len(n.NTP) > 0 {
+		v.add("network.ntp", "ntp=off together with NTP servers")
+	}
+	for i, s := range n.NTP {
+		if !validHost(s) {
+			v.add(fmt.Sprintf("network.ntp[%d]", i), "%q: expects a host name or an IP address", s)
+		}
+	}
+	if n.Hostname != "" && !ValidHostname(n.Hostname) {
+		v.add("network.hostname", "not a valid host name (RFC 1123: labels of letters, digits and '-', at most 63 characters each, 253 in all)")
+	}
+	switch n.IPv6 {
+	case "", "dhcp", "auto", "none":
+	default:
+		v.add("network.ipv6", "expects dhcp, auto or none")
+	}
+	switch n.Layout {
+	case "", "direct", "bridged":
+	default:
+		v.add("network.layout", "expects direct or bridged")
+	}
+	if n.VLAN != 0 || n.VLANParent != "" {
+		if n.VLAN < 1 || n.VLAN > 4094 {
+			v.add("network.vlan", "VLAN ID %d: expects 1-4094", n.VLAN)
+		}
+		if n.VLANParent != "" {
+			if err := checkIfName(n.VLANParent); err != nil {
+				v.add("network.vlan_parent", "%v", err)
+			}
+		}
+	}
+	v.bond(n)
+}
+
+// ipFamilies says which address families an ip= entry configures.
+func ipFamilies(ip network.IP) (v4, v6 bool) {
+	switch {
+	case ip.Address.IsValid():
+		return ip.Address.Addr().Is4(), ip.Address.Addr().Is6()
+	case ip.Method == "dhcp":
+		return true, false
+	case ip.Method == "dhcp6" || ip.Method == "auto6":
+		return false, true
+	}
+	return true, true // on, any, off, none
+}
+
+func (v *validator) ips(n *network.Config) {
+	type famKey struct {
+		iface string
+		v6    bool
+	}
+	used := map[famKey]int{}
+	for i, ip := range n.IPs {
+		f := fmt.Sprintf("network.ips[%d]", i)
+		if ip.Iface != "" {
+			if err := checkIfName(ip.Iface); err != nil {
+				v.add(f+".iface", "%v", err)
+			}
+		}
+		static := ip.Method == "static"
+		switch {
+		case static && !ip.Address.IsValid():
+			v.add(f+".address", "a static configuration needs an address with a prefix length")
+		case !static && !autoconfMethods[ip.Method]:
+			v.add(f+".method", "unknown method %q: expects static, none, off, dhcp, dhcp6, auto6, on or any", ip.Method)
+		case !static && ip.Address.IsValid():
+			v.add(f+".address", "an address goes with method static, not %s", ip.Method)
+		}
+		if ip.Address.IsValid() {
+			v.staticIP(f, ip)
+		} else if ip.Gateway.IsValid() {
+			v.add(f+".gateway", "a gateway needs a static address")
+		}
+		if ip.MTU != 0 && (ip.MTU < 68 || ip.MTU > 65535 || (ip.Address.IsValid() && ip.Address.Addr().Is6() && ip.MTU < 1280)) {
+			v.add(f+".mtu", "MTU %d: expects 68-65535 (1280 or more for IPv6)", ip.MTU)
+		}
+		if ip.Hostname != "" && !ValidHostname(ip.Hostname) {
+			v.add(f+".hostname", "not a valid host name (RFC 1123)")
+		}
+		if ip.Hostname != "" && n.Hostname != "" && !strings.EqualFold(ip.Hostname, n.Hostname) {
+			v.add(f+".hostname", "host name %q differs from hostname=%s", ip.Hostname, n.Hostname)
+		}
+		for j, d := range ip.DNS {
+			if !d.IsValid() || d.IsUnspecified() || d.IsMulticast() {
+				v.add(fmt.Sprintf("%s.dns[%d]", f, j), "%s is not a DNS server address", d)
+			}
+		}
+		v4, v6 := ipFamilies(ip)
+		for _, fam := range []struct {
+			on bool
+			v6 bool
+		}{{v4, false}, {v6, true}} {
+			if !fam.on {
+				continue
+			}
+			k := famKey{ip.Iface, fam.v6}
+			if prev, dup := used[k]; dup {
+				what := "the management interface"
+				if ip.Iface != "" {
+					what = ip.Iface
+				}
+				v.add(f, "configures %s again (already network.ips[%d]); give one ip= per interface and address family", what, prev)
+				break
+			}
+			used[k] = i
+		}
+		if n.IPv6 == "none" && v6 && ip.Address.IsValid() {
+			v.add(f, "an IPv6 address while ipv6=none")
+		}
+	}
+}
+
+// staticIP checks a static address, its gateway and peer.
+func (v *validator) staticIP(f string, ip network.IP) {
+	a := ip.Address.Addr()
+	if a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() {
+		v.add(f+".address", "%s is not a host address", a)
+		return
+	}
+	if a.Is4() && ip.Address.Bits() < 31 {
+		m := ip.Address.Masked()
+		if a == m.Addr() {
+			v.add(f+".address", "%s is the network address of %s", a, m)
+		}
+	}
+	if ip.Gateway.IsValid() {
+		gw := ip.Gateway
+		switch {
+		case gw.Is4() != a.Is4():
+			v.add(f+".gateway", "gateway %s and address %s are of different IP families", gw, a)
+		case gw == a:
+			v.add(f+".gateway", "gateway %s is the node's own address", gw)
+		case !ip.Address.Masked().Contains(gw) && !(gw.Is6() && gw.IsLinkLocalUnicast()):
+			v.add(f+".gateway", "gateway %s is outside the subnet %s of the static address", gw, ip.Address.Masked())
+		}
+	}
+	if ip.Peer.IsValid() && ip.Peer.Is4() != a.Is4() {
+		v.add(f+".peer", "peer %s and address %s are of different IP families", ip.Peer, a)
+	}
+}
+
+func (v *validator) bond(n *network.Config) {
+	b := n.Bond
+	if b == nil {
+		return
+	}
+	const f = "network.bond"
+	if err := checkIfName(b.Name); err != nil {
+		v.add(f+".name", "%v", err)
+	}
+	if len(b.Slaves) == 0 {
+		v.add(f+".slaves", "a bond needs at least one slave")
+	}
+	seen := map[string]bool{}
+	for _, s := range b.Slaves {
+		switch err := checkIfName(s); {
+		case err != nil:
+			v.add(f+".slaves", "slave: %v", err)
+		case s == b.Name:
+			v.add(f+".slaves", "%s cannot enslave itself", s)
+		case seen[s]:
+			v.add(f+".slaves", "slave %s is listed twice", s)
+		}
+		seen[s] = true
+	}
+	if seen[n.BootIf] {
+		v.add("network.bootif", "BOOTIF=%s names a slave of %s: the management interface is the bond, use BOOTIF=%s (or leave BOOTIF out)", n.BootIf, b.Name, b.Name)
+	}
+	if seen[n.VLANParent] {
+		v.add("network.vlan_parent", "VLAN parent %s is a slave of %s: put the VLAN on %s", n.VLANParent, b.Name, b.Name)
+	}
+	for i, ip := range n.IPs {
+		if seen[ip.Iface] {
+			v.add(fmt.Sprintf("network.ips[%d].iface", i), "%s is a slave of %s and takes no address", ip.Iface, b.Name)
+		}
+	}
+	keys := map[string]bool{}
+	for _, opt := range strings.Fields(b.Options) {
+		k, val, ok := strings.Cut(opt, "=")
+		switch {
+		case !ok || val == "":
+			v.add(f+".options", "option %q: expects key=value", opt)
+		case !bondOptionKeys[k]:
+			v.add(f+".options", "unknown option %q: expects %s", k, setList(bondOptionKeys))
+		case keys[k]:
+			v.add(f+".options", "option %s given twice", k)
+		case k == "mode" && !bondModes[val]:
+			v.add(f+".options", "mode=%s: expects balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb or 0-6", val)
+		}
+		keys[k] = true
+	}
+	if b.MTU != 0 && (b.MTU < 68 || b.MTU > 65535) {
+		v.add(f+".mtu", "MTU %d: expects 68-65535", b.MTU)
+	}
+}
+
+// derive fills the fields computed from others after any source set
+// them: the normalised BOOTIF MAC and the default bond options.
+func (c *Config) derive() {
+	n := &c.Network
+	if mac, err := BootIfMAC(n.BootIf); err == nil && n.BootIf != "" {
+		n.BootIfMAC = mac
+	}
+	if n.Bond != nil && strings.TrimSpace(n.Bond.Options) == "" {
+		n.Bond.Options = network.DefaultBondOptions
+	}
+}
