@@ -89,10 +89,10 @@ type argParser struct {
 	// given marks list arguments already reset by this command line.
 	given map[string]bool
 
-	actions []cmdline.Param
-	ovirtIP *ovirtIP // the ip=ADDR of the oVirt/anaconda form
-	netmask *cmdline.Param
-	gateway *cmdline.Param
+	actions  []cmdline.Param
+	ovirtIP  *ovirtIP // the ip=ADDR of the oVirt/anaconda form
+	netmask  *cmdline.Param
+	gateway  *cmdline.Param
 	mgmtPort *cmdline.Param
 }
 
