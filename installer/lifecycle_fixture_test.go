@@ -57,6 +57,9 @@ func makeBundle(t testing.TB, dir, version string, rootfsSize int) *media.Bundle
 // entry node-A.conf without sort-key or counter) and returns it probed.
 func makeInstalled(t testing.TB, dir string, b *media.Bundle) storage.Disk {
 	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	img := filepath.Join(dir, "disk.img")
 	size := int64(2+fixESPMiB+2*fixSlotMiB+8+2) * fixMiB
 	d, err := diskfs.Create(img, size, diskfs.SectorSizeDefault)
@@ -137,6 +140,16 @@ func readState(t testing.TB, d storage.Disk) ESPState {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	st, err := ReadESP(readOnlyESP(t, d, f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// readOnlyESP opens the ESP of d read-only through f.
+func readOnlyESP(t testing.TB, d storage.Disk, f *os.File) *esp.FS {
+	t.Helper()
 	p, err := partitionByName(d, "EFI")
 	if err != nil {
 		t.Fatal(err)
@@ -145,9 +158,5 @@ func readState(t testing.TB, d storage.Disk) ESPState {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := ReadESP(fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return fsys
 }

@@ -122,18 +122,19 @@ func MakeUpgradePlan(st ESPState, mediaProduct, mediaVersion string, cfg Config)
 	}
 
 	marker := MarkerActionOf(st.MarkerAction)
+	// Done already (a rerun after the commit point, with or without the
+	// marker left)? The default entry is a new one of the media's
+	// version, never booted yet, with the old one behind it.
+	if (!st.Marker || marker == string(ActionUpgrade)) && def.Pending() && def.TriesDone == 0 && len(order) > 1 && sameVersion(p.From, mediaVersion) {
+		p.Finish, p.Change = true, ChangeUpgrade
+		p.Reason = "an earlier run passed the commit point: only the marker is left to remove"
+		p.Target, p.Source = p.Source, EntrySlot(order[1])
+		p.Entry, p.Fallback = def, order[1].File
+		p.From = st.SlotVersion[p.Source]
+		return p
+	}
 	switch {
 	case st.Marker && marker == string(ActionUpgrade):
-		// Committed already? The new entry is the default, never booted,
-		// with the media's version, and the old one is behind it.
-		if def.Pending() && def.TriesDone == 0 && len(order) > 1 && sameVersion(p.From, mediaVersion) {
-			p.Finish, p.Change = true, ChangeUpgrade
-			p.Reason = "an earlier run passed the commit point: only the marker is left to remove"
-			p.Target, p.Source = p.Source, EntrySlot(order[1])
-			p.Entry, p.Fallback = def, order[1].File
-			p.From = st.SlotVersion[p.Source]
-			return p
-		}
 		// Before the commit point: the default is still the old version; redo.
 	case st.Marker && marker == string(ActionUninstall):
 		return refuse(p, "installation.not_finished", "an uninstall of this disk was interrupted (%s says %q): run uninstall again", UnfinishedPath, st.MarkerAction)

@@ -85,6 +85,8 @@ func TestMakeUpgradePlan(t *testing.T) {
 			change: ChangeUpgrade, source: "A", target: "B", entry: "node-B+3.conf", sortKey: "node-999998"},
 		{name: "interrupted upgrade after commit finishes", st: withMarker(state("1.0.0", "2.0.0", espEntry("node-A.conf", "1.0.0", ""), espEntry("node-B+3.conf", "2.0.0", "node-999998")), "upgrade"), media: "2.0.0",
 			change: ChangeUpgrade, source: "A", target: "B", entry: "node-B+3.conf", sortKey: "node-999998", finish: true},
+		{name: "rerun after a completed upgrade is a no-op finish", st: state("1.0.0", "2.0.0", espEntry("node-A.conf", "1.0.0", ""), espEntry("node-B+3.conf", "2.0.0", "node-999998")), media: "2.0.0",
+			change: ChangeUpgrade, source: "A", target: "B", entry: "node-B+3.conf", sortKey: "node-999998", finish: true},
 		{name: "temp leftovers removed", st: func() ESPState {
 			s := state("1.0.0", "", espEntry("node-A.conf", "1.0.0", ""))
 			s.Others = []string{"node-B+3.conf.tmp", "other-os.conf"}

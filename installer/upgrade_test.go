@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,9 +59,18 @@ func fsckESP(t *testing.T, d storage.Disk) {
 	}
 	p, _ := partitionByName(d, "EFI")
 	img := filepath.Join(t.TempDir(), "esp.img")
-	src, _ := os.ReadFile(d.Path)
-	if err := os.WriteFile(img, src[p.Start:p.Start+p.Size], 0o644); err != nil {
+	src, err := os.Open(d.Path)
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(dst, io.NewSectionReader(src, p.Start, p.Size))
+	if cerr := dst.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
 	}
 	if out, err := exec.Command(fsck, "-n", img).CombinedOutput(); err != nil {
 		t.Errorf("fsck.vfat -n: %v\n%s", err, out)

@@ -1,0 +1,300 @@
+package installer
+
+// Crash-safety harness: the test binary re-executes itself as a child
+// that runs a lifecycle action on an image file and stops (prints a line
+// and blocks) at kill point N: every step boundary (each step-started and
+// step-finished event) and, during the slot write, the first progress
+// event at or past a seeded random byte offset. The parent SIGKILLs it
+// there, checks what the disk boots, then reruns the action to the end.
+//
+// A SIGKILL is not a power cut: what the child wrote is in the page cache
+// and survives. The order of writes and the commit points are what this
+// proves; the VM power-cut scenario (test/e2e) covers lost caches.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"node-installer/installer/media"
+	"node-installer/internal/event"
+	"node-installer/storage"
+)
+
+// Environment of the child.
+const (
+	envCrashChild  = "LIFECYCLE_CRASH_CHILD" // action to run: "upgrade", "uninstall"
+	envCrashDisk   = "LIFECYCLE_CRASH_DISK"
+	envCrashMedia  = "LIFECYCLE_CRASH_MEDIA"
+	envCrashAt     = "LIFECYCLE_CRASH_AT"      // stop at the Nth boundary event (1-based)
+	envCrashAtByte = "LIFECYCLE_CRASH_AT_BYTE" // stop at the first slot progress >= this
+)
+
+// stopSink stops the child at its kill point: it prints where and blocks
+// the emitting goroutine (the action itself) until the parent kills it.
+type stopSink struct {
+	at, atByte int64
+	n          int64
+}
+
+func (s *stopSink) Emit(e event.Event) {
+	stop := func(what string) {
+		fmt.Printf("STOPPED %d %s %s\n", s.n, e.Step, what)
+		os.Stdout.Sync()
+		select {} // the parent SIGKILLs us here
+	}
+	switch e.Kind {
+	case event.StepStarted, event.StepFinished:
+		s.n++
+		if s.n == s.at {
+			stop(string(e.Kind))
+		}
+	case event.Progress:
+		if s.atByte > 0 && e.Step == "write-slot" && e.Bytes >= s.atByte {
+			stop(fmt.Sprintf("byte %d", e.Bytes))
+		}
+	}
+}
+
+// TestCrashChild is the child's entry point; it does nothing unless the
+// parent test set LIFECYCLE_CRASH_CHILD.
+func TestCrashChild(t *testing.T) {
+	action := os.Getenv(envCrashChild)
+	if action == "" {
+		t.Skip("crash-safety child: runs only under TestCrash*")
+	}
+	at, _ := strconv.ParseInt(os.Getenv(envCrashAt), 10, 64)
+	atByte, _ := strconv.ParseInt(os.Getenv(envCrashAtByte), 10, 64)
+	sink := &stopSink{at: at, atByte: atByte}
+	d, err := storage.ProbeImage(os.Getenv(envCrashDisk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch action {
+	case "upgrade":
+		b, err := media.Open(os.Getenv(envCrashMedia))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = UpgradeDisk(context.Background(), d, b, Defaults(), sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		if err := crashChildAction(action, d, sink); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fmt.Printf("COMPLETED %d\n", sink.n)
+}
+
+// crashResult is how a child run ended.
+type crashResult struct {
+	stopped   bool
+	boundary  int64
+	step      string
+	what      string
+	completed int64 // boundary count of a completed run
+}
+
+// runCrashChild runs the child until its kill point and SIGKILLs it there.
+func runCrashChild(t *testing.T, action, disk, mediaDir string, at, atByte int64) crashResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envCrashChild+"="+action, envCrashDisk+"="+disk, envCrashMedia+"="+mediaDir,
+		fmt.Sprintf("%s=%d", envCrashAt, at), fmt.Sprintf("%s=%d", envCrashAtByte, atByte))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var res crashResult
+	var lines []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		lines = append(lines, line)
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[0] == "STOPPED" {
+			res.stopped = true
+			res.boundary, _ = strconv.ParseInt(f[1], 10, 64)
+			res.step, res.what = f[2], strings.Join(f[3:], " ")
+			_ = cmd.Process.Kill() // SIGKILL
+			break
+		}
+		if len(f) == 2 && f[0] == "COMPLETED" {
+			res.completed, _ = strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	err = cmd.Wait()
+	if !res.stopped && (err != nil || res.completed == 0) {
+		t.Fatalf("child %s at=%d byte=%d: %v\nstdout:\n%s\nstderr:\n%s", action, at, atByte, err, strings.Join(lines, "\n"), stderr.String())
+	}
+	return res
+}
+
+func fileSHA(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// checkBootsComplete asserts that the disk's default entry boots a
+// complete version: its kernel and initrd and its slot image are exactly
+// those of one of the bundles, and the slot's version stamp says so. It
+// returns the version booted.
+func checkBootsComplete(t *testing.T, d storage.Disk, bundles ...*media.Bundle) string {
+	t.Helper()
+	st := readState(t, d)
+	order := st.BootOrder()
+	if len(order) == 0 {
+		t.Fatalf("no bootable entry: entries %v others %v", files(st.Entries), st.Others)
+	}
+	def := order[0]
+	slot := EntrySlot(def)
+	var b *media.Bundle
+	for _, c := range bundles {
+		if MediaVersion(c.Manifest) == def.Version {
+			b = c
+		}
+	}
+	if b == nil {
+		t.Fatalf("default entry %s has version %q of no bundle", def.File, def.Version)
+	}
+	if st.SlotVersion[slot] != def.Version {
+		t.Errorf("default %s: slot %s stamp %q, entry says %q", def.File, slot, st.SlotVersion[slot], def.Version)
+	}
+	rootfs, _ := b.Manifest.File(media.RoleRootfs)
+	p, _ := partitionByName(d, "Root"+slot)
+	f, err := os.Open(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := verifyRange(context.Background(), f, p.Start, rootfs.Size, rootfs.SHA256); err != nil {
+		t.Errorf("default %s: slot %s: %v", def.File, slot, err)
+	}
+	fsys := readOnlyESP(t, d, f)
+	for role, name := range map[media.Role]string{media.RoleKernel: "vmlinuz", media.RoleInitrd: "initrd.img"} {
+		data, err := fsys.ReadFile(slotFile(slot, name))
+		mf, _ := b.Manifest.File(role)
+		if s := sha256.Sum256(data); err != nil || hex.EncodeToString(s[:]) != mf.SHA256 {
+			t.Errorf("default %s: %s: %v (sha %x)", def.File, slotFile(slot, name), err, s)
+		}
+	}
+	return def.Version
+}
+
+// TestCrashUpgrade kills an upgrade at every step boundary and at seeded
+// random offsets of the slot write.
+func TestCrashUpgrade(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash-safety harness: skipped with -short")
+	}
+	dir := t.TempDir()
+	v1 := makeBundle(t, filepath.Join(dir, "v1"), "1.1.0", 5<<20)
+	v2 := makeBundle(t, filepath.Join(dir, "v2"), "1.2.0", 18<<20) // 5 slot writes of 4 MiB
+	ver1, ver2 := MediaVersion(v1.Manifest), MediaVersion(v2.Manifest)
+
+	type kill struct {
+		at, atByte int64
+	}
+	var kills []kill
+	// Count the boundaries of a full run first.
+	{
+		d := makeInstalled(t, filepath.Join(dir, "count"), v1)
+		res := runCrashChild(t, "upgrade", d.Path, v2.Dir, 0, 0)
+		if res.stopped || res.completed < 10 {
+			t.Fatalf("full run: %+v", res)
+		}
+		for i := int64(1); i <= res.completed; i++ {
+			kills = append(kills, kill{at: i})
+		}
+	}
+	rootfs, _ := v2.Manifest.File(media.RoleRootfs)
+	rng := rand.New(rand.NewPCG(20261126, 5))
+	for range 5 {
+		kills = append(kills, kill{atByte: 1 + rng.Int64N(rootfs.Size-1)})
+	}
+
+	var before, after atomic.Int32
+	t.Run("kills", func(t *testing.T) {
+		for i, k := range kills {
+			name := fmt.Sprintf("boundary-%02d", k.at)
+			if k.atByte > 0 {
+				name = fmt.Sprintf("byte-%d", k.atByte)
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				d := makeInstalled(t, filepath.Join(dir, strconv.Itoa(i)), v1)
+				res := runCrashChild(t, "upgrade", d.Path, v2.Dir, k.at, k.atByte)
+				if !res.stopped {
+					t.Fatalf("child completed without reaching kill point %+v", k)
+				}
+				booted := checkBootsComplete(t, d, v1, v2)
+				committed := res.step == "commit" && res.what == string(event.StepFinished) || res.step == "finish"
+				switch {
+				case committed && booted != ver2:
+					t.Errorf("killed at %d (%s %s), after the commit point: boots %s, want %s", res.boundary, res.step, res.what, booted, ver2)
+				case !committed && booted != ver1:
+					t.Errorf("killed at %d (%s %s), before the commit point: boots %s, want %s", res.boundary, res.step, res.what, booted, ver1)
+				}
+				if committed {
+					after.Add(1)
+				} else {
+					before.Add(1)
+				}
+				st := readState(t, d)
+				started, finished := string(event.StepStarted), string(event.StepFinished)
+				wantMarker := !(res.step == "open" || res.step == "marker" && res.what == started || res.step == "finish" && res.what == finished)
+				if in := st.Installation(); in.NotFinished != wantMarker {
+					t.Errorf("killed at %s %s: not-finished marker %v, want %v", res.step, res.what, in.NotFinished, wantMarker)
+				}
+				fsckESP(t, d)
+				// A rerun completes and boots v2 with v1 as the fallback.
+				if _, err := UpgradeDisk(context.Background(), d, v2, Defaults(), nil); err != nil {
+					t.Fatalf("rerun after a kill in %s: %v", res.step, err)
+				}
+				if got := checkBootsComplete(t, d, v1, v2); got != ver2 {
+					t.Errorf("rerun boots %s, want %s", got, ver2)
+				}
+				st = readState(t, d)
+				order := st.BootOrder()
+				if st.Marker || len(order) != 2 || EntrySlot(order[1]) != "A" {
+					t.Errorf("after the rerun: marker %v order %v", st.Marker, files(order))
+				}
+				fsckESP(t, d)
+				t.Logf("killed at boundary %d (%s %s): booted %s; rerun completed", res.boundary, res.step, res.what, booted)
+			})
+		}
+	})
+	t.Logf("upgrade: %d kill points (%d step boundaries, %d slot-write offsets): %d before the commit point booted %s, %d after booted %s",
+		len(kills), len(kills)-5, 5, before.Load(), ver1, after.Load(), ver2)
+}
+
+// crashChildAction runs the other actions in the child.
+func crashChildAction(action string, d storage.Disk, sink event.Sink) error {
+	return fmt.Errorf("crash child: unknown action %q", action)
+}
