@@ -71,6 +71,11 @@ func BootIfMAC(s string) (string, error) {
 	case hexGroups && len(groups) == 7:
 		return "", fmt.Errorf("%q: a pxelinux BOOTIF starts with 01- (Ethernet) followed by six bytes", s)
 	case hexGroups && len(groups) == 6:
+		if b, _ := strconv.ParseUint(groups[0], 16, 8); b&1 == 1 {
+			// The multicast bit: no NIC has this address; most likely a
+			// pxelinux value that lost a byte.
+			return "", fmt.Errorf("%q is a multicast address, not a NIC's; the pxelinux form is 01- followed by six bytes", s)
+		}
 	case hexGroups || looksLikeMAC(s):
 		return "", fmt.Errorf("%q: a MAC address has six bytes (aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or pxelinux 01-aa-bb-cc-dd-ee-ff)", s)
 	default:
@@ -481,6 +486,10 @@ func (p *argParser) vlan(prm cmdline.Param) {
 		p.problem(field, prm, "expects a VLAN ID 1-4094, optionally :IFACE (or dracut's NAME.ID:IFACE)")
 		return
 	}
+	if id < 1 || id > 4094 {
+		p.problem(field, prm, "VLAN ID %d: expects 1-4094", id)
+		return
+	}
 	if hasParent {
 		if err := checkIfName(parent); err != nil {
 			p.problem(field, prm, "parent: %v", err)
@@ -489,6 +498,7 @@ func (p *argParser) vlan(prm cmdline.Param) {
 	}
 	p.cfg.Network.VLAN, p.cfg.Network.VLANParent = id, parent
 	p.origin(field, prm)
+	p.origin("network.vlan_parent", prm)
 }
 
 // bond reads bond=NAME:SLAVE[,SLAVE...][:OPTIONS[:MTU]]. OPTIONS are
