@@ -240,9 +240,14 @@ func (a *applier) writeResolvConf() error {
 	return nil
 }
 
-// hasCarrier reads the kernel's lower-up flag: the driver sees a link partner.
+// hasCarrier reads the kernel's lower-up flag (the driver sees a link
+// partner) and waits for the operational state too: the kernel activates
+// the link's queueing discipline together with the operstate change (up
+// to a second after carrier, batched), and drops what is sent before.
 func hasCarrier(l netlink.Link) bool {
-	return l.Attrs().RawFlags&unix.IFF_LOWER_UP != 0
+	at := l.Attrs()
+	return at.RawFlags&unix.IFF_LOWER_UP != 0 &&
+		(at.OperState == netlink.OperUp || at.OperState == netlink.OperUnknown)
 }
 
 // firstCarrier brings the candidates up and returns the first, in the

@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // testNICs is a server with two onboard ports, one add-in port, a
 // virtual bridge left by someone and the loopback.
 var testNICs = []NIC{
-	{Name: "lo", MAC: "00:00:00:00:00:00", Loopback: true, Virtual: true, Carrier: true, MTU: 65536},
+	{Name: "lo", Loopback: true, Virtual: true, Carrier: true, MTU: 65536},
 	{Name: "eno1", MAC: "52:54:00:12:34:01", Driver: "igb", Carrier: false, MTU: 1500},
 	{Name: "eno2", MAC: "52:54:00:12:34:02", Driver: "igb", Carrier: true, MTU: 1500},
 	{Name: "enp5s0f0", MAC: "52:54:00:12:34:05", Driver: "ixgbe", Carrier: true, MTU: 1500},

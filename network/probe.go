@@ -57,6 +57,9 @@ func Probe(sysRoot string) ([]NIC, error) {
 func probeOne(base, name string) NIC {
 	n := NIC{Name: name}
 	n.MAC = strings.ToLower(readSys(base, "address"))
+	if strings.Trim(n.MAC, "0:") == "" {
+		n.MAC = "" // loopback, tunnels: no hardware address
+	}
 	n.MTU, _ = strconv.Atoi(readSys(base, "mtu"))
 	n.OperState = readSys(base, "operstate")
 	// carrier reads EINVAL while the link is down: no carrier then
