@@ -1,0 +1,182 @@
+package vm
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+//go:embed init/installer-init.sh
+var installerInit []byte
+
+// MediaPath is where the installer initramfs holds the media bundle; pass
+// it as node.media= (InstallerSpec does not add kernel arguments itself).
+const MediaPath = "/media/bundle"
+
+// CmdlineArg, as an element of InstallerSpec.Args, stands for the whole
+// kernel command line of the guest (e.g. plan --cmdline CmdlineArg).
+const CmdlineArg = "@CMDLINE@"
+
+// InstallerModules are loaded by the installer initramfs before the
+// installer starts: disks, NIC, the slot and ESP filesystems, ext4 for
+// mkfs.ext4's checks, loop for image files.
+var InstallerModules = []string{
+	"virtio_pci", "virtio_blk", "?virtio_net", "squashfs", "?crc32c_generic", "?crc32c_intel", "ext4",
+	"vfat", "?nls_cp437", "?nls_ascii", "?nls_utf8", "?loop", "?efivarfs",
+}
+
+// InstallerTools are the host programs the installer runs, carried with
+// their shared libraries (busybox has no mkfs.ext4).
+var InstallerTools = []string{"mke2fs", "mkfs.ext4", "mkswap"}
+
+// InstallerSpec describes an installer initramfs.
+type InstallerSpec struct {
+	Binary string   // static node-installer (CGO_ENABLED=0)
+	Bundle string   // media bundle folder, carried at MediaPath
+	Args   []string // node-installer arguments; default ["auto"]
+	// Exec makes node-installer PID 1 (what real media do: it must power
+	// off or reboot itself). Otherwise /init runs it, prints
+	// "VMTEST-INSTALLER-EXIT rc=N" and powers off (smoke tests).
+	Exec  bool
+	Disks int // wait up to 10 s for this many virtio disks before starting
+}
+
+// ShellQuote quotes s for /bin/sh.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func findTool(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin"} {
+		if p := filepath.Join(d, name); isExecutable(p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found (install e2fsprogs / util-linux)", name)
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
+}
+
+// InstallerInitrd builds (or takes from the cache) the installer initramfs
+// of spec and returns its path.
+func (tc *Toolchain) InstallerInitrd(ctx context.Context, spec InstallerSpec) (string, error) {
+	if static, err := IsStatic(spec.Binary); err != nil {
+		return "", err
+	} else if !static {
+		return "", fmt.Errorf("%s is dynamically linked: build it with CGO_ENABLED=0", spec.Binary)
+	}
+	if len(spec.Args) == 0 {
+		spec.Args = []string{"auto"}
+	}
+	words := make([]string, len(spec.Args))
+	for i, a := range spec.Args {
+		if a == CmdlineArg {
+			words[i] = `"$CMDLINE"`
+		} else {
+			words[i] = ShellQuote(a)
+		}
+	}
+	mode := "child"
+	if spec.Exec {
+		mode = "exec"
+	}
+	tools := make([]string, 0, len(InstallerTools))
+	for _, t := range InstallerTools {
+		p, err := findTool(t)
+		if err != nil {
+			return "", err
+		}
+		tools = append(tools, p)
+	}
+	files := []File{
+		{Src: spec.Binary, Dst: "bin/node-installer", Mode: 0o755},
+		{Data: []byte(strings.Join(words, " ") + "\n"), Dst: "etc/vmtest.args"},
+		{Data: []byte(mode + "\n"), Dst: "etc/vmtest.mode"},
+		{Data: []byte(strconv.Itoa(spec.Disks) + "\n"), Dst: "etc/vmtest.disks"},
+	}
+	if _, err := os.Stat("/etc/mke2fs.conf"); err == nil {
+		files = append(files, File{Src: "/etc/mke2fs.conf", Dst: "etc/mke2fs.conf", Mode: 0o644})
+	}
+	keyParts := []string{"installer-v1", BuilderID(), tc.Kernel.Package, tc.Kernel.Version, "file:" + tc.Busybox,
+		string(installerInit), strings.Join(InstallerModules, ",")}
+	for _, t := range tools {
+		keyParts = append(keyParts, "file:"+t)
+	}
+	for _, f := range files {
+		if f.Src != "" {
+			keyParts = append(keyParts, "file:"+f.Src)
+		} else {
+			keyParts = append(keyParts, f.Dst, string(f.Data))
+		}
+	}
+	if spec.Bundle != "" {
+		keyParts = append(keyParts, "file:"+filepath.Join(spec.Bundle, "manifest.json"))
+		m, err := ReadManifest(spec.Bundle)
+		if err != nil {
+			return "", fmt.Errorf("installer media: %w", err)
+		}
+		names := []string{"manifest.json"}
+		for _, f := range m.Files {
+			names = append(names, f.Name)
+		}
+		for _, n := range names {
+			files = append(files, File{Src: filepath.Join(spec.Bundle, n), Dst: strings.TrimPrefix(MediaPath, "/") + "/" + n, Mode: 0o644})
+		}
+	}
+	key, err := Key(keyParts...)
+	if err != nil {
+		return "", err
+	}
+	dir, err := tc.Cache.Entry("installer-initrd", key, func(dir string) error {
+		r := Initramfs{Kernel: tc.Kernel, Busybox: tc.Busybox, Init: installerInit,
+			Modules: InstallerModules, Tools: tools, Files: files}
+		return r.WriteFile(ctx, filepath.Join(dir, "initrd.img"))
+	})
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "initrd.img"), nil
+}
+
+// RepoRoot finds the module root (the folder with go.mod) from the
+// working directory up.
+func RepoRoot() (string, error) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && strings.HasPrefix(string(data), "module node-installer") {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("go.mod of node-installer not found above the working directory")
+		}
+		d = parent
+	}
+}
+
+// BuildInstaller builds the static node-installer binary from the source
+// tree at root into out, stamped with version.
+func BuildInstaller(ctx context.Context, root, out, version string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version,
+		"-o", out, "./cmd/node-installer")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build node-installer: %w\n%s", err, out)
+	}
+	return nil
+}
