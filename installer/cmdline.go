@@ -90,6 +90,7 @@ type argParser struct {
 	given map[string]bool
 
 	actions  []cmdline.Param
+	ips      []ipEntry
 	ovirtIP  *ovirtIP // the ip=ADDR of the oVirt/anaconda form
 	netmask  *cmdline.Param
 	gateway  *cmdline.Param
@@ -346,7 +347,7 @@ func (p *argParser) resolveActions() {
 // finish resolves the arguments that combine.
 func (p *argParser) finish() {
 	p.resolveActions()
-	p.resolveOvirtIP()
+	p.resolveIPs()
 	p.resolveManagementPort()
 }
 

@@ -119,10 +119,19 @@ func checkIfName(s string) error {
 	return nil
 }
 
-// ip reads one ip= (repeatable, one per interface).
+// ipEntry is one ip= read, committed to the Config in resolveIPs.
+type ipEntry struct {
+	ip  network.IP
+	prm cmdline.Param
+	bad bool // dropped: its oVirt netmask= could not complete it
+	// sub holds origins of sub-fields set by netmask= and gateway=.
+	sub map[string]Origin
+}
+
+// ip reads one ip= (repeatable, one per interface and address family).
 func (p *argParser) ip(prm cmdline.Param) {
-	p.resetList("ip", func() { p.cfg.Network.IPs = nil })
-	field := fmt.Sprintf("network.ips[%d]", len(p.cfg.Network.IPs))
+	p.given["ip"] = true
+	const field = "network.ips"
 	if !p.needValue(field, prm, "dhcp|ADDR|<client>:[<peer>]:<gw>:<netmask>:<hostname>:<iface>:<autoconf>...") {
 		return
 	}
@@ -136,11 +145,31 @@ func (p *argParser) ip(prm cmdline.Param) {
 			p.problem(field, prm, "a second ip=ADDR without an interface; use the dracut form ip=ADDR::GW:MASK::IFACE:none for more interfaces")
 			return
 		}
-		pending.index, pending.prm = len(p.cfg.Network.IPs), prm
+		pending.index, pending.prm = len(p.ips), prm
 		p.ovirtIP = pending
 	}
-	p.cfg.Network.IPs = append(p.cfg.Network.IPs, ip)
-	p.origin(field, prm)
+	p.ips = append(p.ips, ipEntry{ip: ip, prm: prm})
+}
+
+// resolveIPs completes the oVirt ip=ADDR and commits the ip= list: given
+// on the command line, it replaces the list of an answer file.
+func (p *argParser) resolveIPs() {
+	p.resolveOvirtIP()
+	if !p.given["ip"] {
+		return
+	}
+	p.cfg.Network.IPs = nil
+	for _, e := range p.ips {
+		if e.bad {
+			continue
+		}
+		f := fmt.Sprintf("network.ips[%d]", len(p.cfg.Network.IPs))
+		p.cfg.Network.IPs = append(p.cfg.Network.IPs, e.ip)
+		p.origin(f, e.prm)
+		for sub, o := range e.sub {
+			p.cfg.Origins[f+"."+sub] = o
+		}
+	}
 }
 
 // parseIPArg reads an ip= value. For the oVirt form ip=ADDR without a
@@ -401,33 +430,38 @@ func (p *argParser) resolveOvirtIP() {
 		}
 		return
 	}
-	field := fmt.Sprintf("network.ips[%d]", o.index)
-	ip := &p.cfg.Network.IPs[o.index]
+	e := &p.ips[o.index]
+	e.sub = map[string]Origin{}
+	sub := e.sub
 	if p.netmask != nil {
 		bits, err := ParseNetmask(p.netmask.Value, o.addr.Is4())
 		switch {
 		case err != nil:
-			p.problem(field+".address", *p.netmask, "%v", err)
+			p.problem("network.ips.address", *p.netmask, "%v", err)
+			e.bad = true
+			return
 		case o.bits >= 0 && o.bits != bits:
-			p.problem(field+".address", *p.netmask, "disagrees with the prefix length /%d of ip=%s", o.bits, o.prm.Value)
-		default:
-			o.bits = bits
-			p.origin(field+".address", *p.netmask)
+			p.problem("network.ips.address", *p.netmask, "disagrees with the prefix length /%d of ip=%s", o.bits, o.prm.Value)
+			e.bad = true
+			return
 		}
+		o.bits = bits
+		sub["address"] = Origin{Arg: p.netmask.Key, Value: p.netmask.Value}
 	}
 	if o.bits < 0 {
-		p.problem(field, o.prm, "a static address needs netmask= (or ADDR/PREFIX)")
-	} else {
-		ip.Address = netip.PrefixFrom(o.addr, o.bits)
+		p.problem("network.ips", o.prm, "a static address needs netmask= (or ADDR/PREFIX)")
+		e.bad = true
+		return
 	}
+	e.ip.Address = netip.PrefixFrom(o.addr, o.bits)
 	if p.gateway != nil {
 		gw, err := parseBracketAddr(p.gateway.Value)
 		if err != nil {
-			p.problem(field+".gateway", *p.gateway, "%v", err)
+			p.problem("network.ips.gateway", *p.gateway, "%v", err)
 			return
 		}
-		ip.Gateway = gw
-		p.origin(field+".gateway", *p.gateway)
+		e.ip.Gateway = gw
+		sub["gateway"] = Origin{Arg: p.gateway.Key, Value: p.gateway.Value}
 	}
 }
 
