@@ -66,7 +66,7 @@ func options(inst []found, media MediaInfo) []option {
 	}
 	out := []option{first}
 	if first.Choice != ChoiceReinstall {
-		out = append(out, option{ChoiceReinstall, "Reinstall " + media.Version, "Erase " + on + " and the disks you choose, and install fresh. ALL DATA IS LOST."})
+		out = append(out, option{ChoiceReinstall, "Reinstall " + media.Version, "Erase " + on + " and install fresh: ALL DATA IS LOST."})
 	}
 	out = append(out, option{ChoiceUninstall, "Uninstall", "Remove the installation from " + on + " (partition table, signatures, boot entry)."})
 	return out

@@ -8,29 +8,36 @@ import (
 )
 
 // eventQueue is the Sink the engine emits to. Emit never blocks: it
-// appends under a short lock (coalescing consecutive progress events) and
-// signals the drainer, which hands batches to the UI goroutine.
+// records the event under a short lock and signals the drainer, which hands
+// batches to the UI goroutine. Progress is coalesced to the newest one;
+// beyond max pending events the oldest log lines are dropped, while step,
+// warning, failure and done events (a handful per run) are always kept.
 type eventQueue struct {
-	mu      sync.Mutex
-	pending []event.Event
-	signal  chan struct{}
-	max     int
+	mu       sync.Mutex
+	pending  []event.Event
+	progress *event.Event
+	signal   chan struct{}
+	max      int
 }
 
 func newEventQueue(max int) *eventQueue {
 	return &eventQueue{signal: make(chan struct{}, 1), max: max}
 }
 
-// Emit queues e for the screen; a slow screen loses progress ticks, never steps.
+// Emit queues e for the screen.
 func (q *eventQueue) Emit(e event.Event) {
 	q.mu.Lock()
-	n := len(q.pending)
-	switch {
-	case e.Kind == event.Progress && n > 0 && q.pending[n-1].Kind == event.Progress:
-		q.pending[n-1] = e
-	case n >= q.max && e.Kind == event.Progress:
-		// drop: the next progress event carries the newer fraction anyway
-	default:
+	if e.Kind == event.Progress {
+		q.progress = &e
+	} else {
+		if len(q.pending) >= q.max && e.Kind == event.Log {
+			for i, old := range q.pending {
+				if old.Kind == event.Log {
+					q.pending = append(q.pending[:i], q.pending[i+1:]...)
+					break
+				}
+			}
+		}
 		q.pending = append(q.pending, e)
 	}
 	q.mu.Unlock()
@@ -40,12 +47,15 @@ func (q *eventQueue) Emit(e event.Event) {
 	}
 }
 
-// take returns and clears what is pending.
+// take returns and clears what is pending, the newest progress last.
 func (q *eventQueue) take() []event.Event {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := q.pending
-	q.pending = nil
+	if q.progress != nil {
+		out = append(out, *q.progress)
+	}
+	q.pending, q.progress = nil, nil
 	return out
 }
 

@@ -210,3 +210,5 @@ func testOptions() Options {
 		Backend: Backend{Plan: PlanFacts},
 	}
 }
+
+func newKey(k tcell.Key) *tcell.EventKey { return tcell.NewEventKey(k, 0, 0) }

@@ -72,8 +72,8 @@ func (p *progress) reset() {
 // apply shows a batch of events (UI goroutine).
 func (p *progress) apply(evs []event.Event) {
 	for _, e := range evs {
-		if e.Fraction > 0 {
-			p.bar.frac = e.Fraction
+		if e.Fraction > p.bar.frac {
+			p.bar.frac = e.Fraction // the bar never moves back
 		}
 		if e.Step != "" {
 			if _, ok := p.state[e.Step]; !ok {

@@ -37,7 +37,12 @@ func newSizes(a *App) *sizes {
 		f := tview.NewInputField().SetLabel(fmt.Sprintf("%-16s", volHelp[v])).SetFieldWidth(9).SetPlaceholder("default")
 		f.SetFieldStyle(fieldStyle())
 		f.SetPlaceholderStyle(fieldStyle().Foreground(colBG))
-		f.SetChangedFunc(func(string) { p.recalc() })
+		f.SetChangedFunc(func(text string) {
+			if v == storage.VolData && strings.TrimSpace(text) != "" {
+				p.fill.SetChecked(false) // a typed Data size wins over "fill"
+			}
+			p.recalc()
+		})
 		p.fields[v] = f
 		p.form.AddFormItem(f)
 	}
@@ -118,7 +123,12 @@ func (p *sizes) recalc() {
 	}
 	a := p.app
 	p.store(a)
-	p.fields[storage.VolData].SetDisabled(p.fill.IsChecked())
+	// Not SetDisabled: tview moves the focus of a form whose item is disabled.
+	if p.fill.IsChecked() {
+		p.fields[storage.VolData].SetPlaceholder("the rest")
+	} else {
+		p.fields[storage.VolData].SetPlaceholder("default")
+	}
 	_, ferrs := a.fd.ParseVolumes()
 	var b strings.Builder
 	if len(ferrs) > 0 {

@@ -1,0 +1,366 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+
+	"node-installer/installer"
+	"node-installer/internal/event"
+	"node-installer/network"
+	"node-installer/storage"
+)
+
+// toPage walks from Welcome to id with the defaults (Enter/F10 only).
+func (h *harness) toPage(id pageID) {
+	h.t.Helper()
+	for i := 0; i < 12 && h.page() != id; i++ {
+		switch h.page() {
+		case pgPassword:
+			h.typeText("Secr3t-pass")
+			h.press(tcell.KeyTab)
+			h.typeText("Secr3t-pass")
+		}
+		h.press(tcell.KeyF10)
+	}
+	h.wantPage(id)
+}
+
+func TestWelcomeFreshMachine(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.want("node 4.5.0 installer", "[1/8]", "No existing installation", "Install 4.5.0", "uefi firmware, 16.0 GiB RAM")
+	h.want("Enter Select", "F10 Next", "Esc Quit")
+	h.wantNot("F2 Shell") // no shell wired
+	h.press(tcell.KeyEnter)
+	h.wantPage(pgKeyboard)
+	h.want("[2/8]")
+}
+
+func TestWelcomeInstalledUpgrade(t *testing.T) {
+	opts := testOptions()
+	opts.Facts.Disks[0] = installed("4.4.1", false)
+	h := newHarness(t, opts)
+	h.want("Installed: 4.4.1 on sda", "Upgrade 4.4.1 -> 4.5.0", "Reinstall 4.5.0", "Uninstall", "ALL DATA IS LOST")
+	h.press(tcell.KeyEnter)
+	// Upgrade-type: no disk pages, the current password instead.
+	h.wantPage(pgCurrent)
+	h.want("[2/3]", "Current admin password", "upgrade it")
+	h.press(tcell.KeyF3)
+	h.press(tcell.KeyDown, tcell.KeyEnter) // Reinstall
+	h.wantPage(pgKeyboard)
+	h.want("[2/8]")
+}
+
+func TestKeyboardPrefilledAndBack(t *testing.T) {
+	opts := testOptions()
+	opts.Config.Host.Keyboard = "fr"
+	h := newHarness(t, opts)
+	h.toPage(pgKeyboard)
+	h.press(tcell.KeyF10)
+	if h.a.fd.Keyboard != "fr" {
+		t.Fatalf("keyboard = %q, want the pre-filled fr", h.a.fd.Keyboard)
+	}
+	h.press(tcell.KeyF3)
+	h.press(tcell.KeyDown, tcell.KeyEnter)
+	if h.a.fd.Keyboard != "es" {
+		t.Errorf("keyboard = %q after Down from fr, want es", h.a.fd.Keyboard)
+	}
+	h.wantPage(pgBoot)
+}
+
+func TestBootDiskPage(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgBoot)
+	h.want("Bus", "Serial", "sda", "480.0 GiB", "SAMSUNG MZ7LH480", "S45NNA0M123456", "nvme0n1", "Other device...")
+	h.wantNot("sdc", "SanDisk") // the boot media is never listed
+	h.want(`Holds now: GPT partition table with 1 partition(s): 100.0 GiB ext4 "old-root"`)
+	h.press(tcell.KeyDown)
+	h.want("/dev/sdb", "rotational", "Holds now: nothing")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgData)
+	if h.a.fd.BootDisk != "/dev/sdb" {
+		t.Errorf("boot disk = %q, want /dev/sdb", h.a.fd.BootDisk)
+	}
+	// Back keeps the choice.
+	h.press(tcell.KeyF3)
+	h.want("/dev/sdb  2.0 TiB")
+}
+
+func TestBootDiskOtherDevice(t *testing.T) {
+	opts := testOptions()
+	probed := []string{}
+	opts.Backend.ProbeDisk = func(p string) (storage.Disk, error) {
+		probed = append(probed, p)
+		if p == "/dev/sdz" {
+			return storage.Disk{Name: "sdz", Path: "/dev/sdz", Size: 64 * gib, Transport: "scsi"}, nil
+		}
+		return storage.Disk{}, errors.New(p + ": no such device")
+	}
+	h := newHarness(t, opts)
+	h.toPage(pgBoot)
+	h.press(tcell.KeyDown, tcell.KeyDown, tcell.KeyDown, tcell.KeyEnter) // "Other device..." focuses the entry
+	h.want("Another block device or image file")
+	h.typeText("sdz")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgBoot)
+	h.want(`"sdz": expected an absolute path`)
+	for range 3 {
+		h.press(tcell.KeyBackspace2)
+	}
+	h.typeText("/dev/nope")
+	h.press(tcell.KeyF10)
+	h.want("/dev/nope: no such device")
+	h.wantPage(pgBoot)
+	for range len("nope") {
+		h.press(tcell.KeyBackspace2)
+	}
+	h.typeText("sdz")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgData)
+	if got := h.a.fd.BootPath(); got != "/dev/sdz" {
+		t.Errorf("boot path = %q", got)
+	}
+	if len(probed) != 2 {
+		t.Errorf("probed %v, want the two absolute paths", probed)
+	}
+}
+
+func TestBootDiskRefusesInUse(t *testing.T) {
+	opts := testOptions()
+	opts.Facts.Disks[0].InUse = "mounted at /var"
+	h := newHarness(t, opts)
+	h.toPage(pgBoot)
+	// The first usable disk is preselected; go up to the busy one.
+	h.press(tcell.KeyUp)
+	h.want("Cannot be used: it is in use (mounted at /var)")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgBoot)
+	h.want("/dev/sda cannot be used: it is in use")
+}
+
+func TestDataDisksMultiSelect(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgData)
+	h.want("[ ] ata  sdb", "[ ] nvme nvme0n1")
+	h.wantNot("sda      480") // the boot disk is not offered again
+	h.key(tcell.KeyRune, ' ', 0)
+	h.press(tcell.KeyDown)
+	h.key(tcell.KeyRune, ' ', 0)
+	h.want("[x] ata  sdb", "[x] nvme nvme0n1")
+	h.key(tcell.KeyRune, ' ', 0)
+	h.want("[ ] nvme nvme0n1")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgSizes)
+	if len(h.a.fd.DataDisks) != 1 || h.a.fd.DataDisks[0] != "/dev/sdb" {
+		t.Errorf("data disks = %v", h.a.fd.DataDisks)
+	}
+	h.want("sdb 2.0 TiB (data disk)")
+	h.press(tcell.KeyF3)
+	h.want("[x] ata  sdb")
+}
+
+func TestSizesLiveArithmetic(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgSizes)
+	h.want("sda 480.0 GiB (boot disk)", "EFI            512 MiB", "RootA         4096 MiB", "Swap         16384 MiB", "free", "Default swap for 16.0 GiB RAM: 16384 MiB")
+	// Swap is the 5th field: type 0 there, the Data volume grows by 16 GiB.
+	h.press(tcell.KeyTab, tcell.KeyTab, tcell.KeyTab, tcell.KeyTab)
+	h.typeText("0")
+	h.wantNot("Swap         16384 MiB")
+	h.want("Data        480702 MiB") // 464318 + 16384
+	h.typeText("x")
+	h.want("Swap: \"0x\": expected a size in MiB")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgSizes)
+	h.press(tcell.KeyBackspace2, tcell.KeyBackspace2)
+	h.typeText("900G")
+	h.want("Swap")
+	h.wantNot("Swap         16384 MiB")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgSizes) // 900 GiB of swap does not fit on 480 GiB
+	if !strings.Contains(h.screen(), "storage") && !strings.Contains(h.screen(), "does not fit") && !strings.Contains(h.screen(), "MiB") {
+		t.Fatalf("no inline error:\n%s", h.screen())
+	}
+	h.press(tcell.KeyBackspace2, tcell.KeyBackspace2, tcell.KeyBackspace2, tcell.KeyBackspace2)
+	h.typeText("8G")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgNetwork)
+	if h.a.fd.Vols[storage.VolSwap] != "8G" {
+		t.Errorf("swap field = %q", h.a.fd.Vols[storage.VolSwap])
+	}
+	h.press(tcell.KeyF3)
+	h.want("Swap          8192 MiB")
+}
+
+func TestNetworkPagePrefilled(t *testing.T) {
+	opts := testOptions()
+	opts.Config.Network = network.Config{BootIf: "eno2", Hostname: "node7.example.org", VLAN: 30,
+		IPs: []network.IP{{Iface: "eno2", Method: "static", Address: netip.MustParsePrefix("192.0.2.7/24"), Gateway: netip.MustParseAddr("192.0.2.1")}},
+		DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}
+	h := newHarness(t, opts)
+	h.toPage(pgNetwork)
+	h.want("eno1 up   52:54:00:12:34:56 1000 Mb/s igb", "eno2 down", "static", "192.0.2.7/24", "192.0.2.1", "node7.example.org", "192.0.2.53", "30")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgPassword)
+	if h.a.fd.NIC != "eno2" {
+		t.Errorf("NIC = %q, want the pre-filled eno2", h.a.fd.NIC)
+	}
+}
+
+func TestNetworkPageValidation(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgNetwork)
+	// Table -> Addresses form: IPv4 drop-down, open it, pick static.
+	h.press(tcell.KeyTab, tcell.KeyEnter, tcell.KeyDown, tcell.KeyEnter)
+	h.press(tcell.KeyTab)
+	h.typeText("192.0.2.300/24")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgNetwork)
+	h.want(`IPv4 address: "192.0.2.300/24": expected an IPv4 address`)
+	// Esc inside the form asks before quitting; the page stays.
+	h.press(tcell.KeyEscape)
+	h.want("Quit the installer?")
+	h.press(tcell.KeyEnter) // Stay
+	h.wantNot("Quit the installer?")
+	h.wantPage(pgNetwork)
+}
+
+func TestNetworkBondAndPing(t *testing.T) {
+	opts := testOptions()
+	var pinged []string
+	opts.Backend.Ping = func(_ context.Context, host string) error {
+		pinged = append(pinged, host)
+		if host == "192.0.2.99" {
+			return errors.New("100% packet loss")
+		}
+		return nil
+	}
+	h := newHarness(t, opts)
+	h.toPage(pgNetwork)
+	h.key(tcell.KeyRune, ' ', 0)
+	h.press(tcell.KeyDown)
+	h.key(tcell.KeyRune, ' ', 0)
+	h.want("[x]  eno1", "[x]  eno2")
+	// To the right form: Tab (left form) then Tab x7 through its items.
+	h.press(tcell.KeyTab)
+	for range 7 {
+		h.press(tcell.KeyTab)
+	}
+	h.press(tcell.KeyTab, tcell.KeyTab, tcell.KeyTab) // hostname, dns, ntp -> bond checkbox
+	h.key(tcell.KeyRune, ' ', 0)
+	h.press(tcell.KeyTab, tcell.KeyTab, tcell.KeyTab) // name, options -> ping
+	h.typeText("192.0.2.99")
+	h.press(tcell.KeyF5)
+	h.waitFor("192.0.2.99 does not answer: 100% packet loss", 2e9)
+	for range len("99") {
+		h.press(tcell.KeyBackspace2)
+	}
+	h.typeText("1")
+	h.press(tcell.KeyF5)
+	h.waitFor("192.0.2.1 answers.", 2e9)
+	h.press(tcell.KeyF10)
+	h.wantPage(pgPassword)
+	if !h.a.fd.Bond || len(h.a.fd.BondNICs) != 2 || h.a.fd.NIC != "eno2" {
+		t.Errorf("bond %v %v nic %s", h.a.fd.Bond, h.a.fd.BondNICs, h.a.fd.NIC)
+	}
+	cfg, errs := h.a.fd.ToConfig(installer.Defaults(), "")
+	if len(errs) > 0 || cfg.Network.Bond == nil || cfg.Network.BootIf != "bond0" {
+		t.Errorf("config network %+v errors %v", cfg.Network, errs)
+	}
+	if len(pinged) != 2 {
+		t.Errorf("pinged %v", pinged)
+	}
+}
+
+func TestPasswordPage(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgNetwork)
+	h.press(tcell.KeyF10)
+	h.wantPage(pgPassword)
+	h.press(tcell.KeyF10)
+	h.want("Password: type the admin password twice")
+	h.typeText("abc")
+	h.want("too short: 3 characters")
+	h.typeText("defghij")
+	h.want("too weak")
+	h.typeText("K9")
+	h.want("strong")
+	h.press(tcell.KeyTab)
+	h.typeText("abcdefghijK8")
+	h.want("The two passwords differ.")
+	h.press(tcell.KeyF10)
+	h.want("Password: the two passwords differ")
+	h.wantPage(pgPassword)
+	h.wantNot("abcdefghij") // never shown
+	h.press(tcell.KeyBackspace2, tcell.KeyBackspace2)
+	h.typeText("K9")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgConfirm)
+	// Back keeps both entries (masked).
+	h.press(tcell.KeyF3)
+	h.want("************")
+	h.wantNot("abcdefghijK9")
+}
+
+func TestPasswordPresetHash(t *testing.T) {
+	opts := testOptions()
+	opts.Config.Host.AdminPW = "$6$saltsalt$UiZAIvF8j2OD3mvGf3mQf8hebp1gQymHTsu8JdvvmYwWCZbnG8MZCeEnvS0k3fs5inUcgMHe4OfggQlc5LeGZ/"
+	h := newHarness(t, opts)
+	h.toPage(pgNetwork)
+	h.press(tcell.KeyF10)
+	h.want("A password hash was given on the kernel command line")
+	h.wantNot("saltsalt")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgConfirm)
+}
+
+func TestCurrentPassword(t *testing.T) {
+	opts := testOptions()
+	opts.Facts.Disks[0] = installed("4.4.1", false)
+	hash, _ := HashPassword("Old-pass-1")
+	opts.Backend.AdminHash = func(d storage.Disk) (string, error) {
+		if d.Path != "/dev/sda" {
+			return "", errors.New("wrong disk")
+		}
+		return hash, nil
+	}
+	h := newHarness(t, opts)
+	h.press(tcell.KeyEnter)
+	h.wantPage(pgCurrent)
+	h.typeText("guess")
+	h.press(tcell.KeyF10)
+	h.want("Password: wrong password")
+	h.wantPage(pgCurrent)
+	for range 5 {
+		h.press(tcell.KeyBackspace2)
+	}
+	h.typeText("Old-pass-1")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgConfirm)
+	h.want("Nothing is erased.", "Upgrade now")
+}
+
+func TestConfirmPage(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgConfirm)
+	h.want(`ERASED: sda (/dev/sda, 480.0 GiB, ATA SAMSUNG MZ7LH480) - it holds GPT`, `100.0 GiB ext4 "old-root"`,
+		"New GPT on sda (boot disk):", "RootA", "Erase and install", "Back")
+	// No engine wired: the install is refused with a message, nothing runs.
+	h.press(tcell.KeyF10)
+	h.wantPage(pgConfirm)
+	h.want("this build has no engine")
+}
+
+func TestConfirmShowsPlanProblems(t *testing.T) {
+	opts := testOptions()
+	opts.Config.Storage.Volumes = map[storage.Vol]int64{storage.VolSwap: 600 * 1024}
+	opts.Backend.Run = func(context.Context, installer.Config, event.Sink) error { t.Error("run with a bad plan"); return nil }
+	h := newHarness(t, opts)
+	h.toPage(pgSizes)
+	h.press(tcell.KeyF10) // refused here already
+	h.wantPage(pgSizes)
+}
