@@ -106,7 +106,9 @@ func TestParseNetwork(t *testing.T) {
 				t.Errorf("got %+v", c)
 			}
 		}, nil},
-		{"bond", func(f *FormData) { f.Bond, f.BondName, f.BondNICs, f.BondOpts = true, "bond0", []string{"eno1", "eno2"}, "mode=802.3ad" }, func(t *testing.T, c network.Config) {
+		{"bond", func(f *FormData) {
+			f.Bond, f.BondName, f.BondNICs, f.BondOpts = true, "bond0", []string{"eno1", "eno2"}, "mode=802.3ad"
+		}, func(t *testing.T, c network.Config) {
 			if c.Bond == nil || c.Bond.Name != "bond0" || len(c.Bond.Slaves) != 2 || c.BootIf != "bond0" || c.IPs[0].Iface != "bond0" {
 				t.Errorf("got %+v bond %+v", c, c.Bond)
 			}
