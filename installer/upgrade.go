@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"node-installer/installer/media"
 	"node-installer/internal/event"
@@ -15,13 +14,13 @@ import (
 // anything (the plan had problems).
 var ErrRefused = errors.New("refused")
 
-// MediaVersion is the version a bundle installs: VERSION[-RELEASE]. It is
-// what /node/<slot>/version holds and what upgrades compare.
+// MediaVersion is the version a bundle installs: the manifest's version,
+// as the install writes it to /node/<slot>/version and the loader entry.
+// The manifest's release is informational: two builds of one version are
+// the same version (a same-version reinstall), unless the version field
+// itself carries a release ("4.6.0-2").
 func MediaVersion(m media.Manifest) string {
-	if m.Release == "" || strings.HasSuffix(m.Version, "-"+m.Release) {
-		return m.Version
-	}
-	return m.Version + "-" + m.Release
+	return m.Version
 }
 
 // UpgradeDisk upgrades the installation on disk d (probed: its GPT
