@@ -71,6 +71,9 @@ func TestFormatSizes(t *testing.T) {
 	}{
 		{"512-byte sectors 512 MiB", 512 << 20, 512, false},
 		{"512-byte sectors 40 MiB", 40 << 20, 512, false},
+		{"512-byte sectors 64 MiB", 64 << 20, 512, false},
+		{"512-byte sectors 33 MiB", 33 << 20, 512, false},
+		{"512-byte sectors 100 MiB", 100 << 20, 512, false},
 		{"4096-byte sectors 260 MiB", 260 << 20, 4096, false},
 		{"4096-byte sectors 200 MiB too small", 200 << 20, 4096, true},
 		{"512-byte sectors 16 MiB too small", 16 << 20, 512, true},

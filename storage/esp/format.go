@@ -81,6 +81,16 @@ func plan(size int64, sectorSize int) (geometry, error) {
 			}
 			clusters = (int(total) - g.reserved - 2*g.fatSectors) / spc
 		}
+		// The loop may end oscillating by one FAT sector: grow the FAT
+		// until it covers the clusters (which only shrinks them).
+		for (clusters+2)*4 > g.fatSectors*sectorSize {
+			g.fatSectors++
+			g.reserved = 32
+			if pad := (g.reserved + 2*g.fatSectors) % spc; pad != 0 {
+				g.reserved += spc - pad
+			}
+			clusters = (int(total) - g.reserved - 2*g.fatSectors) / spc
+		}
 		if clusters > maxClusters {
 			continue
 		}
