@@ -157,6 +157,8 @@ type builder struct {
 	ips       map[string]*IPConfig
 	ipOrder   []string
 	hostSrc   string
+	// deviceFailed: choosing the management device already reported a problem
+	deviceFailed bool
 }
 
 func newBuilder(cfg Config, nics []NIC) *builder {
@@ -215,7 +217,9 @@ func (b *builder) build() (Plan, error) {
 		b.p.Hostname = cfg.Hostname
 		b.hostSrc = "hostname="
 	}
+	n := len(b.errs)
 	b.chooseDevice()
+	b.deviceFailed = len(b.errs) > n
 	groups := b.groupIPs()
 	if b.p.Device != "" {
 		b.stack(groups)

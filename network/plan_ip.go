@@ -174,7 +174,12 @@ func (b *builder) addrs(groups []*ipGroup) {
 	for gi, g := range groups {
 		mgmt := gi == 0
 		if mgmt && b.p.Device == "" && !b.p.Pending() {
-			if len(g.ips) > 0 || cfg.IPv6 != "" {
+			// still check every ip= so all problems show at once
+			var scratch IPConfig
+			for _, ip := range g.ips {
+				b.addIP(&scratch, ip)
+			}
+			if (len(g.ips) > 0 || cfg.IPv6 != "") && !b.deviceFailed {
 				b.fail("ip=/ipv6=: no management interface (give BOOTIF=)")
 			}
 			continue
