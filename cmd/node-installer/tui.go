@@ -245,11 +245,23 @@ func powerAction(o tui.Outcome) error {
 	return exec.Command(verb).Run()
 }
 
-// parseCmdline pre-fills the Config from the kernel command line.
-// Until the parser lands, the TUI starts from the defaults.
+// parseCmdline pre-fills the Config: defaults < answer file (node.config=
+// naming a local file) < kernel arguments. The TUI's own values come last.
 func parseCmdline(cmdline string) (installer.Config, installer.Problems) {
-	_ = cmdline
-	return installer.Defaults(), nil
+	cfg, ps := installer.ParseCmdline(cmdline)
+	path := cfg.Unattended.ConfigURL
+	if path == "" || strings.Contains(path, "://") {
+		return cfg, ps
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return cfg, append(ps, installer.Problem{Field: "unattended.config", Arg: "node.config", Value: path, Msg: err.Error()})
+	}
+	defer f.Close()
+	base := installer.Defaults()
+	ps = installer.LoadAnswerFile(f, &base)
+	ps = append(ps, installer.ApplyCmdline(&base, cmdline)...)
+	return base, ps
 }
 
 // runEngine is the engine run for the TUI; nil until the engine lands
