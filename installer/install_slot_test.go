@@ -16,7 +16,7 @@ import (
 	"node-installer/installer/media"
 )
 
-func demoBundle(t testing.TB) *media.Bundle {
+func engDemoBundle(t testing.TB) *media.Bundle {
 	t.Helper()
 	dir := t.TempDir()
 	if err := media.BuildDemo(dir, "1.0.0"); err != nil {
@@ -30,7 +30,7 @@ func demoBundle(t testing.TB) *media.Bundle {
 }
 
 // regionSum hashes n bytes of path at off.
-func regionSum(t testing.TB, path string, off, n int64) string {
+func engRegionSum(t testing.TB, path string, off, n int64) string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -44,7 +44,7 @@ func regionSum(t testing.TB, path string, off, n int64) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func filledFile(t testing.TB, size int64, fill byte) string {
+func engFilledFile(t testing.TB, size int64, fill byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(p, bytes.Repeat([]byte{fill}, int(size)), 0o644); err != nil {
@@ -54,7 +54,7 @@ func filledFile(t testing.TB, size int64, fill byte) string {
 }
 
 func testWriteSlot(t *testing.T, disk string, off, size int64) {
-	b := demoBundle(t)
+	b := engDemoBundle(t)
 	r, err := b.Open(media.RoleRootfs)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func testWriteSlot(t *testing.T, disk string, off, size int64) {
 		t.Error("stream not verified at the end")
 	}
 	f, _ := b.Manifest.File(media.RoleRootfs)
-	if got := regionSum(t, disk, off, f.Size); got != f.SHA256 {
+	if got := engRegionSum(t, disk, off, f.Size); got != f.SHA256 {
 		t.Errorf("slot SHA-256 %s, manifest %s", got, f.SHA256)
 	}
 	// Bytes around the slot are untouched.
@@ -84,17 +84,17 @@ func testWriteSlot(t *testing.T, disk string, off, size int64) {
 }
 
 func TestWriteSlotImageFile(t *testing.T) {
-	disk := filledFile(t, 16<<20, 0xAA)
+	disk := engFilledFile(t, 16<<20, 0xAA)
 	testWriteSlot(t, disk, 1<<20, 8<<20)
 }
 
 func TestWriteSlotLoopDevice(t *testing.T) {
-	loop := loopDevice(t, filledFile(t, 16<<20, 0xAA))
+	loop := engLoopDevice(t, engFilledFile(t, 16<<20, 0xAA))
 	testWriteSlot(t, loop, 1<<20, 8<<20)
 }
 
 // loopDevice attaches img to a loop device for the test (root only).
-func loopDevice(t testing.TB, img string) string {
+func engLoopDevice(t testing.TB, img string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: attaches a loop device")
@@ -121,13 +121,13 @@ func TestWriteSlotRefusesBadImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := demoBundle(t)
+			b := engDemoBundle(t)
 			if tt.damage {
 				f, _ := os.OpenFile(b.Path(media.RoleRootfs), os.O_RDWR, 0)
 				f.WriteAt([]byte{0x42, 0x42}, 4<<20-1)
 				f.Close()
 			}
-			disk := filledFile(t, 16<<20, 0xAA)
+			disk := engFilledFile(t, 16<<20, 0xAA)
 			r, _ := b.Open(media.RoleRootfs)
 			defer r.Close()
 			_, err := WriteSlot(context.Background(), disk, 1<<20, tt.size, r, r.Size(), nil)
@@ -145,12 +145,12 @@ func TestWriteSlotRefusesBadImages(t *testing.T) {
 }
 
 func TestWriteSlotCancelled(t *testing.T) {
-	b := demoBundle(t)
+	b := engDemoBundle(t)
 	r, _ := b.Open(media.RoleRootfs)
 	defer r.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := WriteSlot(ctx, filledFile(t, 16<<20, 0), 1<<20, 8<<20, r, r.Size(), nil); !errors.Is(err, context.Canceled) {
+	if _, err := WriteSlot(ctx, engFilledFile(t, 16<<20, 0), 1<<20, 8<<20, r, r.Size(), nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("WriteSlot on a cancelled context = %v", err)
 	}
 }

@@ -1,0 +1,169 @@
+package installer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"node-installer/internal/event"
+)
+
+// Config partition layout (the on-disk contract).
+const (
+	cfgHostname   = "hostname"
+	cfgShadowDir  = "shadow.d"
+	cfgConfigJSON = "installer/config.json"
+	cfgNetworkDir = "network"
+	// logInstallLog is the install log's path on the Logging partition
+	// (mounted at /var/log on the node).
+	logInstallLog = "node-installer/install.log"
+)
+
+// MaskedConfig returns cfg with every secret replaced, as it is stored
+// in installer/config.json and shown anywhere outside its target file.
+func MaskedConfig(cfg Config) Config {
+	c := cfg
+	if c.Host.AdminPW != "" {
+		c.Host.AdminPW = masked
+	}
+	if c.Host.RootPW != "" {
+		c.Host.RootPW = masked
+	}
+	c.Unattended.Webhook = event.Redact(c.Unattended.Webhook)
+	c.Unattended.ConfigURL = event.Redact(c.Unattended.ConfigURL)
+	params := make([]string, len(c.BootParams))
+	for i, p := range c.BootParams {
+		params[i] = event.Redact(p)
+	}
+	c.BootParams = params
+	return c
+}
+
+func writeFile(root, rel string, data []byte, mode os.FileMode) error {
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(p, data, mode); err != nil {
+		return err
+	}
+	return os.Chmod(p, mode) // WriteFile's mode is masked by the umask
+}
+
+// writeConfig populates the Config partition: hostname, password hashes
+// (0600, the only place they are written), the effective Config with
+// secrets masked, and the rendered network files.
+func (j *installJob) writeConfig() error {
+	return j.ext4(j.configPart, func(dir string) error {
+		if h := j.cfg.Network.Hostname; h != "" {
+			if err := writeFile(dir, cfgHostname, []byte(h+"\n"), 0o644); err != nil {
+				return err
+			}
+		}
+		if err := os.MkdirAll(filepath.Join(dir, cfgShadowDir), 0o700); err != nil {
+			return err
+		}
+		for name, hash := range map[string]string{"admin": j.cfg.Host.AdminPW, "root": j.cfg.Host.RootPW} {
+			if hash == "" {
+				continue
+			}
+			if err := writeFile(dir, filepath.Join(cfgShadowDir, name), []byte(hash+"\n"), 0o600); err != nil {
+				return err
+			}
+		}
+		data, err := json.MarshalIndent(MaskedConfig(j.cfg), "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := writeFile(dir, cfgConfigJSON, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+		for _, f := range j.netFiles {
+			rel := filepath.Clean("/" + f.Path)[1:] // never outside the tree
+			mode := f.Mode
+			if mode == 0 {
+				mode = 0o644
+			}
+			if err := writeFile(dir, filepath.Join(cfgNetworkDir, rel), f.Data, mode); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeLogging puts the install log on the Logging partition: the log
+// file when there is one, else the event stream recorded so far.
+func (j *installJob) writeLogging(p *progress) error {
+	var data []byte
+	if j.opts.LogFile != "" {
+		b, err := os.ReadFile(j.opts.LogFile)
+		if err != nil {
+			p.warn(fmt.Sprintf("read the log file %s: %v; writing the event record instead", j.opts.LogFile, err))
+		}
+		data = b
+	}
+	if data == nil {
+		data = []byte(strings.Join(p.record(), "\n") + "\n")
+	}
+	return j.ext4(j.logPart, func(dir string) error {
+		return writeFile(dir, logInstallLog, []byte(event.Redact(string(data))), 0o640)
+	})
+}
+
+// firmwareEntry adds a UEFI boot entry for systemd-boot with efibootmgr
+// when the firmware exposes its variables. A missing entry is not fatal:
+// the firmware also boots EFI/BOOT/BOOTX64.EFI on its own.
+func (j *installJob) firmwareEntry(ctx context.Context, p *progress) {
+	vars := j.opts.EFIVarsDir
+	if vars == "" {
+		vars = "/sys/firmware/efi/efivars"
+	}
+	if _, err := os.Stat(vars); err != nil {
+		p.log("no EFI variables (" + vars + "): firmware boot entry skipped, the fallback loader EFI/BOOT/BOOTX64.EFI boots the disk")
+		return
+	}
+	if st, err := os.Stat(j.boot.Disk.Path); err != nil || st.Mode()&os.ModeDevice == 0 {
+		p.log(j.boot.Disk.Path + " is not a block device: firmware boot entry skipped")
+		return
+	}
+	label := j.bundle.Manifest.Product
+	if out, err := exec.CommandContext(ctx, "efibootmgr").Output(); err == nil {
+		for _, num := range efiEntriesLabelled(string(out), label) {
+			if err := exec.CommandContext(ctx, "efibootmgr", "-q", "-b", num, "-B").Run(); err != nil {
+				p.warn(fmt.Sprintf("remove old firmware entry Boot%s: %v", num, err))
+			}
+		}
+	}
+	out, err := exec.CommandContext(ctx, "efibootmgr", "-q", "-c", "-d", j.boot.Disk.Path,
+		"-p", fmt.Sprint(j.espPart.Number), "-L", label, "-l", `\EFI\systemd\systemd-bootx64.efi`).CombinedOutput()
+	if err != nil {
+		p.warn(fmt.Sprintf("efibootmgr: %v: %s", err, strings.TrimSpace(string(out))))
+		return
+	}
+	p.log("firmware boot entry " + label + " created")
+}
+
+// efiEntriesLabelled returns the BootXXXX numbers of efibootmgr's listing
+// whose label is exactly label.
+func efiEntriesLabelled(listing, label string) []string {
+	var nums []string
+	for _, line := range strings.Split(listing, "\n") {
+		rest, ok := strings.CutPrefix(line, "Boot")
+		if !ok || len(rest) < 5 || rest[4] != '*' && rest[4] != ' ' {
+			continue
+		}
+		name := strings.TrimSpace(rest[5:])
+		if i := strings.IndexByte(name, '\t'); i >= 0 {
+			name = strings.TrimSpace(name[:i])
+		}
+		if name == label {
+			nums = append(nums, rest[:4])
+		}
+	}
+	return nums
+}
