@@ -213,6 +213,10 @@ func (a *App) updateChrome() {
 	if a.opts.Backend.Shell == nil {
 		keys = without(keys, actShell)
 	}
+	if len(keys) == 0 {
+		a.foot.SetText(" Please wait: keys do nothing until the installer is done.")
+		return
+	}
 	a.foot.SetText(footerText(keys))
 }
 

@@ -14,7 +14,8 @@ import (
 // bar is a progress bar primitive, drawn with ASCII so it shows on any console.
 type bar struct {
 	*tview.Box
-	frac float64
+	frac  float64
+	label string // the current step and its bytes
 }
 
 func (b *bar) Draw(s tcell.Screen) {
@@ -28,6 +29,9 @@ func (b *bar) Draw(s tcell.Screen) {
 	full := int(b.frac * float64(n))
 	line := "[" + strings.Repeat("#", full) + strings.Repeat(".", n-full) + "]" + pct
 	tview.Print(s, line, x, y, w, tview.AlignLeft, colText)
+	if h > 1 {
+		tview.Print(s, tview.Escape(b.label), x, y+1, w, tview.AlignLeft, colTitle)
+	}
 }
 
 // progress is the Progress page: bar, step list and log tail, fed by the
@@ -49,14 +53,14 @@ func newProgress(a *App) *progress {
 	boxed(p.steps.Box, "Steps")
 	boxed(p.tail.Box, "Log")
 	p.tail.SetWrap(false)
-	p.AddItem(p.bar, 3, 0, false).
+	p.AddItem(p.bar, 4, 0, false).
 		AddItem(tview.NewFlex().AddItem(p.steps, 34, 0, false).AddItem(p.tail, 0, 1, false), 0, 1, true)
 	return p
 }
 
 func (p *progress) title() string         { return "Progress" }
 func (p *progress) root() tview.Primitive { return p }
-func (p *progress) keys() []action        { return []action{actShell} }
+func (p *progress) keys() []action        { return nil }
 func (p *progress) enter(*App)            {}
 func (p *progress) store(*App)            {}
 func (p *progress) validate(*App) []FieldError {
@@ -64,7 +68,7 @@ func (p *progress) validate(*App) []FieldError {
 }
 
 func (p *progress) reset() {
-	p.order, p.state, p.bar.frac = nil, map[string]string{}, 0
+	p.order, p.state, p.bar.frac, p.bar.label = nil, map[string]string{}, 0, ""
 	p.steps.SetText("")
 	p.tail.SetText("")
 }
@@ -87,6 +91,12 @@ func (p *progress) apply(evs []event.Event) {
 				p.state[e.Step] = "fail"
 			}
 		}
+		if e.Step != "" && e.Kind != event.StepFinished {
+			p.bar.label = e.Step
+			if e.Total > 0 {
+				p.bar.label += fmt.Sprintf(": %s of %s", humanSize(e.Bytes), humanSize(e.Total))
+			}
+		}
 		if e.Kind == event.Done {
 			p.bar.frac = 1
 		}
@@ -96,10 +106,9 @@ func (p *progress) apply(evs []event.Event) {
 	}
 	var b strings.Builder
 	for _, s := range p.order {
-		mark := map[string]string{"run": "[yellow][>][-]", "ok": "[green][x][-]", "fail": "[red][!][-]"}[p.state[s]]
-		fmt.Fprintf(&b, "%s %s\n", tview.Escape(mark), tview.Escape(s))
+		mark := map[string]string{"run": "[yellow]" + tview.Escape("[>]"), "ok": "[green]" + tview.Escape("[x]"), "fail": "[red]" + tview.Escape("[!]")}[p.state[s]]
+		fmt.Fprintf(&b, "%s[-] %s\n", mark, tview.Escape(s))
 	}
-	// tview.Escape turns "[x]" into "[x[]"; colour tags were added around it.
 	p.steps.SetText(b.String())
 	_, _, _, h := p.tail.GetInnerRect()
 	if h < 5 {

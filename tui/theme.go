@@ -89,6 +89,19 @@ func newForm() *tview.Form {
 	f.SetButtonActivatedStyle(tcell.StyleDefault.Background(colTitle).Foreground(colFieldFG))
 	f.SetItemPadding(0)
 	f.SetBackgroundColor(colBG)
+	// Arrows move between buttons, as in tview's Modal; in a field they edit.
+	f.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if item, _ := f.GetFocusedItemIndex(); item >= 0 {
+			return ev
+		}
+		switch ev.Key() {
+		case tcell.KeyRight:
+			return tcell.NewEventKey(tcell.KeyTab, 0, tcell.ModNone)
+		case tcell.KeyLeft:
+			return tcell.NewEventKey(tcell.KeyBacktab, 0, tcell.ModNone)
+		}
+		return ev
+	})
 	return f
 }
 
