@@ -33,9 +33,10 @@ type Backend struct {
 	// (called on every keystroke of the Storage sizes page). PlanFacts is
 	// the installer's planning; tests and the commands use it.
 	Plan func(cfg installer.Config, facts installer.Facts) PlanView
-	// Run applies cfg's plan, emitting events to sink; it returns when the
-	// run is over. It is called from its own goroutine.
-	Run func(ctx context.Context, cfg installer.Config, sink event.Sink) error
+	// Run applies cfg's plan on facts, emitting events to sink; it returns
+	// when the run is over. It is called from its own goroutine.
+	// EngineRun is the installer's engine.
+	Run func(ctx context.Context, cfg installer.Config, facts installer.Facts, sink event.Sink) error
 	// ProbeDisk reads the device or image file the admin typed as "other device".
 	ProbeDisk func(path string) (storage.Disk, error)
 	// Ping checks that host answers from the live network.

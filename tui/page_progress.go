@@ -140,14 +140,14 @@ func (a *App) start() {
 	a.show(pgProgress)
 	q := newEventQueue(512)
 	result := make(chan error, 1)
-	run := a.opts.Backend.Run
+	run, facts := a.opts.Backend.Run, a.opts.Facts
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
 				result <- fmt.Errorf("installer crashed: %v", r)
 			}
 		}()
-		result <- run(context.Background(), cfg, q)
+		result <- run(context.Background(), cfg, facts, q)
 	}()
 	go func() {
 		for {

@@ -358,7 +358,10 @@ func TestConfirmPage(t *testing.T) {
 func TestConfirmShowsPlanProblems(t *testing.T) {
 	opts := testOptions()
 	opts.Config.Storage.Volumes = map[storage.Vol]int64{storage.VolSwap: 600 * 1024}
-	opts.Backend.Run = func(context.Context, installer.Config, event.Sink) error { t.Error("run with a bad plan"); return nil }
+	opts.Backend.Run = func(context.Context, installer.Config, installer.Facts, event.Sink) error {
+		t.Error("run with a bad plan")
+		return nil
+	}
 	h := newHarness(t, opts)
 	h.toPage(pgSizes)
 	h.press(tcell.KeyF10) // refused here already

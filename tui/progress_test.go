@@ -16,8 +16,8 @@ import (
 
 // scriptedRun is a Backend.Run that emits a fixed run and waits on gate
 // half-way, so the tests can look at the Progress page mid-run.
-func scriptedRun(gate chan struct{}, fail error, got *installer.Config) func(context.Context, installer.Config, event.Sink) error {
-	return func(_ context.Context, cfg installer.Config, s event.Sink) error {
+func scriptedRun(gate chan struct{}, fail error, got *installer.Config) func(context.Context, installer.Config, installer.Facts, event.Sink) error {
+	return func(_ context.Context, cfg installer.Config, _ installer.Facts, s event.Sink) error {
 		*got = cfg
 		s.Emit(event.Event{Kind: event.StepStarted, Step: "partition", Message: "GPT on sda", Fraction: 0.05})
 		s.Emit(event.Event{Kind: event.StepFinished, Step: "partition", Fraction: 0.1})
@@ -111,7 +111,7 @@ func TestProgressToFailedAndRetry(t *testing.T) {
 func TestProgressNeverBlocksEngine(t *testing.T) {
 	opts := testOptions()
 	engineDone := make(chan time.Duration, 1)
-	opts.Backend.Run = func(_ context.Context, _ installer.Config, s event.Sink) error {
+	opts.Backend.Run = func(_ context.Context, _ installer.Config, _ installer.Facts, s event.Sink) error {
 		start := time.Now()
 		for i := 0; i < 50000; i++ {
 			s.Emit(event.Event{Kind: event.Progress, Fraction: float64(i) / 50000})

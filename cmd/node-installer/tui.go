@@ -264,11 +264,9 @@ func parseCmdline(cmdline string) (installer.Config, installer.Problems) {
 	return base, ps
 }
 
-// runEngine is the engine run for the TUI; nil until the engine lands
-// (the Confirm page then says the build cannot install).
-func runEngine(b *media.Bundle) func(ctx context.Context, cfg installer.Config, sink event.Sink) error {
-	_ = b
-	return nil
+// runEngine is the engine run for the TUI, logging to the installer's log.
+func runEngine(b *media.Bundle) func(context.Context, installer.Config, installer.Facts, event.Sink) error {
+	return tui.EngineRun(b, installer.RunOptions{})
 }
 
 // adminHash reads the installed admin hash; nil until the Config
