@@ -31,6 +31,7 @@ import (
 	"node-installer/installer/media"
 	"node-installer/internal/event"
 	"node-installer/storage"
+	"node-installer/storage/esp"
 )
 
 // Environment of the child.
@@ -296,5 +297,97 @@ func TestCrashUpgrade(t *testing.T) {
 
 // crashChildAction runs the other actions in the child.
 func crashChildAction(action string, d storage.Disk, sink event.Sink) error {
+	switch action {
+	case "uninstall":
+		set := PlanUninstallSet(storage.Spec{}, []storage.Disk{d})
+		_, err := UninstallDisks(context.Background(), set, UninstallOptions{EFIVarsDir: "/nonexistent"}, sink)
+		return err
+	}
 	return fmt.Errorf("crash child: unknown action %q", action)
+}
+
+// bootsSomething reports whether the disk still has a bootable entry of
+// the product (its ESP may already be wiped).
+func bootsSomething(t *testing.T, d storage.Disk) bool {
+	t.Helper()
+	f, err := os.Open(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := partitionByName(d, "EFI")
+	if err != nil {
+		return false
+	}
+	fsys, err := esp.OpenReadOnly(f, p.Start, p.Size, 512)
+	if err != nil {
+		return false
+	}
+	st, err := ReadESP(fsys)
+	return err == nil && len(st.BootOrder()) > 0
+}
+
+// TestCrashUninstall kills an uninstall at every step boundary: the disk
+// boots the installed version (before the commit point) or nothing of the
+// product (after it), and a rerun leaves no partition table.
+func TestCrashUninstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash-safety harness: skipped with -short")
+	}
+	dir := t.TempDir()
+	v1 := makeBundle(t, filepath.Join(dir, "v1"), "1.1.0", 3<<20)
+	count := makeInstalled(t, filepath.Join(dir, "count"), v1)
+	full := runCrashChild(t, "uninstall", count.Path, "", 0, 0)
+	if full.stopped || full.completed < 10 {
+		t.Fatalf("full run: %+v", full)
+	}
+	var booting, notBooting atomic.Int32
+	t.Run("kills", func(t *testing.T) {
+		for at := int64(1); at <= full.completed; at++ {
+			t.Run(fmt.Sprintf("boundary-%02d", at), func(t *testing.T) {
+				t.Parallel()
+				d := makeInstalled(t, filepath.Join(dir, strconv.Itoa(int(at))), v1)
+				res := runCrashChild(t, "uninstall", d.Path, "", at, 0)
+				if !res.stopped {
+					t.Fatalf("child completed before kill point %d", at)
+				}
+				committed := !(res.step == "open" || res.step == "marker" || res.step == "remove-entries" && res.what == string(event.StepStarted))
+				boots := bootsSomething(t, d)
+				switch {
+				case !committed && !boots:
+					t.Errorf("killed at %d (%s %s), before the commit point: boots nothing", at, res.step, res.what)
+				case !committed:
+					if got := checkBootsComplete(t, d, v1); got != MediaVersion(v1.Manifest) {
+						t.Errorf("boots %s", got)
+					}
+					booting.Add(1)
+				case boots:
+					t.Errorf("killed at %d (%s %s), after the commit point: still boots the product", at, res.step, res.what)
+				default:
+					notBooting.Add(1)
+				}
+				// Rerun: re-probe and uninstall what is left.
+				again, err := storage.ProbeImage(d.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if set := PlanUninstallSet(storage.Spec{}, []storage.Disk{again}); len(set.Problems) == 0 {
+					if _, err := UninstallDisks(context.Background(), set, UninstallOptions{EFIVarsDir: "/nonexistent"}, nil); err != nil {
+						t.Fatalf("rerun after a kill at %d (%s %s): %v", at, res.step, res.what, err)
+					}
+				} else if res.step != "wipe-table" {
+					t.Errorf("killed at %d (%s %s): rerun finds nothing to uninstall: %v", at, res.step, res.what, set.Problems)
+				}
+				final, err := storage.ProbeImage(d.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if final.Table != "" || len(final.Partitions) != 0 {
+					t.Errorf("after the rerun: table %q partitions %v", final.Table, final.Partitions)
+				}
+			})
+		}
+	})
+	t.Logf("uninstall: %d kill points: %d before the commit point still booted %s, %d after booted nothing; every rerun left no partition table",
+		full.completed, booting.Load(), MediaVersion(v1.Manifest), notBooting.Load())
 }

@@ -12,6 +12,7 @@ import (
 
 	"node-installer/internal/event"
 	"node-installer/storage"
+	"node-installer/storage/esp"
 )
 
 // UninstallOptions are the knobs of an uninstall that are not decisions.
@@ -113,11 +114,15 @@ func uninstallDisk(ctx context.Context, d storage.Disk, o UninstallOptions, st *
 
 	product := o.Product
 	espPart, hasESP := productESP(d)
+	var fsys *esp.FS
 	if hasESP {
-		fsys, err := openESP(h, d)
-		if err != nil {
-			return err
+		// An ESP that no longer opens was wiped by an interrupted run: its
+		// signature goes first in step 5, after every file was removed.
+		if fsys, err = openESP(h, d); err != nil {
+			st.log(fmt.Sprintf("ESP not readable (%v): its files are gone already, the wipe follows", err))
 		}
+	}
+	if fsys != nil {
 		defer fsys.Close()
 		if b, err := fsys.ReadFile(ProductPath); err == nil && product == "" {
 			product = strings.TrimSpace(string(b))
