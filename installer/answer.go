@@ -111,7 +111,13 @@ func (d *answerDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(v.Type()))
 		}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			if line, dup := seen[n.Content[i].Value]; dup {
+				d.fail(n.Content[i], path, "key %q given twice (first on line %d)", n.Content[i].Value, line)
+				continue
+			}
+			seen[n.Content[i].Value] = n.Content[i].Line
 			k := reflect.New(v.Type().Key()).Elem()
 			d.decode(n.Content[i], k, "")
 			e := reflect.New(v.Type().Elem()).Elem()
@@ -158,12 +164,18 @@ func (d *answerDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string)
 		return
 	}
 	fields := jsonFields(v.Type())
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		sub := k.Value
 		if path != "" {
 			sub = path + "." + k.Value
 		}
+		if line, dup := seen[k.Value]; dup {
+			d.fail(k, sub, "key %q given twice (first on line %d)", k.Value, line)
+			continue
+		}
+		seen[k.Value] = k.Line
 		idx, ok := fields[k.Value]
 		if !ok {
 			d.fail(k, sub, "unknown key %q (known here: %s)", k.Value, fieldNames(fields))
