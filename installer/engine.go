@@ -28,8 +28,9 @@ type RunOptions struct {
 	// boot entry is created only when it exists (default
 	// /sys/firmware/efi/efivars).
 	EFIVarsDir string
-	// Now stamps the install; default time.Now.
-	Now func() time.Time
+	// Secrets are the real password hashes (a Plan's Config has them
+	// masked); nil: the plan's Config is used as is.
+	Secrets *Host
 }
 
 // steps of an install, with their share of the whole run (progress).
@@ -107,7 +108,10 @@ func (p *progress) warn(msg string) {
 func (p *progress) sub() event.Sink {
 	return event.SinkFunc(func(e event.Event) {
 		e.Fraction = p.base
-		msg := strings.TrimSpace(e.Step + ": " + e.Message)
+		msg := e.Step
+		if e.Message != "" {
+			msg = strings.TrimPrefix(msg+": "+e.Message, ": ")
+		}
 		switch e.Kind {
 		case event.StepStarted, event.Log:
 			e.Kind, e.Message = event.Log, msg
