@@ -52,23 +52,23 @@ func options(inst []found, media MediaInfo) []option {
 	d := installer.ClassifyVersions(f.Version, media.Version)
 	switch {
 	case f.NotFinished:
-		first = option{ChoiceReinstall, "Reinstall " + media.Version, "An earlier install or upgrade on " + on + " did not finish. Erase it and install fresh."}
+		first = option{ChoiceReinstall, "Reinstall " + media.Version, "The last install or upgrade on " + f.Disk.Name + " did not finish: erase, install fresh."}
 	case d.Change == installer.ChangeUpgrade:
-		first = option{ChoiceUpgrade, fmt.Sprintf("Upgrade %s -> %s", f.Version, media.Version), "Write the new version to the spare slot of " + on + "; data and settings are kept, the old version stays as fallback."}
+		first = option{ChoiceUpgrade, fmt.Sprintf("Upgrade %s -> %s", f.Version, media.Version), "New version into the spare slot; data, settings and fallback are kept."}
 	case d.Change == installer.ChangeDowngrade:
-		first = option{ChoiceDowngrade, fmt.Sprintf("Downgrade %s -> %s", f.Version, media.Version), "The media is OLDER than the installed version on " + on + ". Data and settings are kept."}
+		first = option{ChoiceDowngrade, fmt.Sprintf("Downgrade %s -> %s", f.Version, media.Version), "The media is OLDER than the installed version; data is kept."}
 	case d.Change == installer.ChangeSame:
-		first = option{ChoiceRepair, "Repair " + f.Version, "Rewrite the image of " + f.Version + " on " + on + "; data and settings are kept."}
+		first = option{ChoiceRepair, "Repair " + f.Version, "Rewrite the installed image; data and settings are kept."}
 	default:
 		// Refused in place (skipped or older major, unknown version): only
 		// a wipe-reinstall can go there; say why.
-		first = option{ChoiceReinstall, "Reinstall " + media.Version, "No in-place change: " + d.Reason + "."}
+		first = option{ChoiceReinstall, "Reinstall " + media.Version, "Erase and install fresh: no in-place change is possible (see above)."}
 	}
 	out := []option{first}
 	if first.Choice != ChoiceReinstall {
 		out = append(out, option{ChoiceReinstall, "Reinstall " + media.Version, "Erase " + on + " and install fresh: ALL DATA IS LOST."})
 	}
-	out = append(out, option{ChoiceUninstall, "Uninstall", "Remove the installation from " + on + " (partition table, signatures, boot entry)."})
+	out = append(out, option{ChoiceUninstall, "Uninstall", "Remove this product's partitions, signatures and boot entries."})
 	return out
 }
 

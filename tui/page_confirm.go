@@ -92,7 +92,11 @@ func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.F
 			if fd, ok := findDisk(facts.Disks, d.Path); ok {
 				d = fd // the probed disk says what it holds
 			}
-			fmt.Fprintf(&b, "[yellow::b]ERASED:[-::-] %s (%s, %s, %s) - it holds %s.\n", d.Name, tview.Escape(d.Path), humanSize(d.Size), tview.Escape(strings.TrimSpace(d.Vendor+" "+d.Model)), tview.Escape(describe(d)))
+			what := []string{d.Path, humanSize(d.Size)}
+			if m := strings.TrimSpace(d.Vendor + " " + d.Model); m != "" {
+				what = append(what, m)
+			}
+			fmt.Fprintf(&b, "[yellow::b]ERASED:[-::-] %s (%s) - it holds %s.\n", d.Name, tview.Escape(strings.Join(what, ", ")), tview.Escape(describe(d)))
 		}
 		b.WriteString("\n")
 		b.WriteString(layoutTable(pv.Layout))

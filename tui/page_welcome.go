@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/rivo/tview"
+
+	"node-installer/installer"
 )
 
 // welcome is the first page: what was detected and what can be done.
@@ -53,6 +55,9 @@ func (p *welcome) enter(a *App) {
 			b.WriteString(" [red]not finished[-]")
 		}
 		b.WriteString("\n")
+		if f.Version != "" {
+			fmt.Fprintf(&b, "  %s\n", tview.Escape(installer.ClassifyVersions(f.Version, a.opts.Media.Version).Reason))
+		}
 	}
 	fmt.Fprintf(&b, "Machine: %s firmware, %s RAM, %d disk(s), %d NIC(s).", orDefault(a.opts.Facts.Firmware, "unknown"), humanSize(a.opts.Facts.MemBytes), len(a.opts.Facts.Disks), len(a.opts.Facts.NICs))
 	p.info.SetText(b.String())

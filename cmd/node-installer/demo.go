@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"node-installer/installer"
 	"node-installer/installer/media"
 	"node-installer/storage"
 	"node-installer/tui"
@@ -37,8 +38,10 @@ func runDemo(args []string) int {
 	s.opts.Demo = true
 	// Image files stand for the disks of a UEFI server.
 	s.opts.Facts.Firmware = "uefi"
-	// The demo never touches the machine's network: nothing is sent.
+	// The demo never touches the machine's network (nothing is sent) nor
+	// its firmware boot entries (no EFI variables directory).
 	s.opts.Backend.Ping = nil
+	s.opts.Backend.Run = tui.EngineRun(s.bundle, installer.RunOptions{EFIVarsDir: filepath.Join(d, "no-efivars")})
 	out, err := tui.Run(s.opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "node-installer demo: %v\n", err)

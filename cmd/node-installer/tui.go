@@ -269,6 +269,24 @@ func runEngine(b *media.Bundle) func(context.Context, installer.Config, installe
 	return tui.EngineRun(b, installer.RunOptions{})
 }
 
-// adminHash reads the installed admin hash; nil until the Config
-// partition can be read without mounting.
-var adminHash func(storage.Disk) (string, error)
+// adminHash reads /shadow.d/admin from the installation's Config
+// partition with debugfs (e2fsprogs opens a filesystem at a byte offset
+// inside a disk or image: no mount, nothing written).
+func adminHash(d storage.Disk) (string, error) {
+	for _, p := range d.Partitions {
+		if p.PartLabel != "Config" {
+			continue
+		}
+		dev := fmt.Sprintf("%s?offset=%d", d.Path, p.Start)
+		out, err := exec.Command("debugfs", "-R", "cat /shadow.d/admin", dev).Output()
+		if err != nil {
+			return "", fmt.Errorf("debugfs %s: %w", dev, err)
+		}
+		h := strings.TrimSpace(string(out))
+		if h == "" {
+			return "", fmt.Errorf("%s: no admin password on the Config partition", d.Path)
+		}
+		return h, nil
+	}
+	return "", fmt.Errorf("%s has no Config partition", d.Path)
+}
