@@ -84,6 +84,14 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	switch action {
+	case "install", "reinstall":
+		b, err := media.Open(os.Getenv(envCrashMedia))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runInstallAction(context.Background(), action, os.Getenv(envCrashSpec), b, sink); err != nil {
+			t.Fatal(err)
+		}
 	case "upgrade":
 		b, err := media.Open(os.Getenv(envCrashMedia))
 		if err != nil {
@@ -113,11 +121,23 @@ type crashResult struct {
 // runCrashChild runs the child until its kill point and SIGKILLs it there.
 func runCrashChild(t *testing.T, action, disk, mediaDir string, at, atByte int64) crashResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return runCrashChildEnv(t, action, disk, mediaDir, at, atByte)
+}
+
+// runCrashChildSpec runs an install or reinstall child with a spec file.
+func runCrashChildSpec(t *testing.T, action, disk, mediaDir, specFile string, at int64) crashResult {
+	t.Helper()
+	return runCrashChildEnv(t, action, disk, mediaDir, at, 0, envCrashSpec+"="+specFile)
+}
+
+func runCrashChildEnv(t *testing.T, action, disk, mediaDir string, at, atByte int64, env ...string) crashResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envCrashChild+"="+action, envCrashDisk+"="+disk, envCrashMedia+"="+mediaDir,
 		fmt.Sprintf("%s=%d", envCrashAt, at), fmt.Sprintf("%s=%d", envCrashAtByte, atByte))
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
