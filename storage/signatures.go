@@ -96,8 +96,13 @@ func findSignatures(r io.ReaderAt, off, size int64, where string) []SignatureHit
 	}
 	if fat := fatSignature(head); fat.FSType != "" {
 		add("vfat", 0, 512, "boot sector")
-		if b := readAt(r, off+6*512, 512); fatSignature(b).FSType != "" {
-			add("vfat", 6*512, 512, "backup boot sector")
+		// The backup boot sector (FAT32): where the BPB says, in its sectors.
+		bps, bk := int64(binary.LittleEndian.Uint16(head[11:])), int64(binary.LittleEndian.Uint16(head[50:]))
+		if bps < 512 || bps > 4096 || bk == 0 || bk > 32 {
+			bps, bk = 512, 6
+		}
+		if b := readAt(r, off+bk*bps, 512); fatSignature(b).FSType != "" {
+			add("vfat", bk*bps, 512, "backup boot sector")
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].Offset < hits[j].Offset })
