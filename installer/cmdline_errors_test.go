@@ -180,6 +180,7 @@ func TestParseCmdlineInvalid(t *testing.T) {
 		{"node.log_level bad", "node.log_level=verbose", "node.log_level", "debug, info, warn or error"},
 		{"node.break bad", "node.break=pre-mount", "node.break", "pre-installer, post-installer or pre-reboot"},
 		{"node.halt_if_installed bad", "node.halt_if_installed=sometimes", "node.halt_if_installed", "expects no value"},
+		{"node.halt_if_installed with uninstall", "uninstall node.halt_if_installed", "node.halt_if_installed", "conflicts with uninstall"},
 		{"node.allow_downgrade bad", "node.allow_downgrade=2", "node.allow_downgrade", "expects no value"},
 		{"node.* typo suggests", "node.webhok=http://x", "node.webhok", "did you mean node.webhook?"},
 		{"node.* unknown without suggestion", "node.colour=blue", "node.colour", "unknown argument"},

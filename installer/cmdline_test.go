@@ -319,8 +319,11 @@ func TestParseCmdlineValid(t *testing.T) {
 		{"node.after poweroff, log level, break", "node.after=poweroff node.log_level=debug node.break=pre-reboot", func(c *Config) {
 			c.Unattended.After, c.Unattended.LogLevel, c.Unattended.Break = "poweroff", "debug", "pre-reboot"
 		}},
-		{"node.halt_if_installed and node.allow_downgrade", "node.halt_if_installed node.allow_downgrade=1 upgrade", func(c *Config) {
-			c.Action, c.Unattended.HaltIfInstalled, c.Unattended.AllowDowngrade = ActionUpgrade, true, true
+		{"node.halt_if_installed with storage_init", "node.halt_if_installed storage_init", func(c *Config) {
+			c.Action, c.Storage.Init, c.Unattended.HaltIfInstalled = ActionInstall, true, true
+		}},
+		{"node.allow_downgrade with upgrade", "node.allow_downgrade=1 upgrade", func(c *Config) {
+			c.Action, c.Unattended.AllowDowngrade = ActionUpgrade, true
 		}},
 		{"quoted whole argument", `"hostname=node1.example.org"`, func(c *Config) { c.Network.Hostname = "node1.example.org" }},
 		{"consumed args after -- are passed to init", "-- storage_init", func(c *Config) { c.BootParams = []string{"--", "storage_init"} }},

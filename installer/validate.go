@@ -77,12 +77,13 @@ func (v *validator) action() {
 	}
 }
 
-// volMin is the smallest size in MiB a volume may have when not 0 or -1.
-// The ESP minimum is for FAT32 on 512-byte sectors; the layout planner
-// raises it to 260 MiB on 4Kn disks. Config matches oVirt's minimum of 5.
+// volMin is the smallest size in MiB a volume may have when not 0 or -1,
+// the same floors the layout planner uses (storage/choose.go). The ESP
+// minimum is for 512-byte sectors; the planner raises it to 260 MiB on
+// 4Kn disks. Config matches oVirt's 5 MiB, which PXE lines still use.
 var volMin = map[storage.Vol]int64{
-	storage.VolEFI: 100, storage.VolSwap: 16, storage.VolRoot: 1024, storage.VolConfig: 5,
-	storage.VolLogging: 256, storage.VolData: 256, storage.VolSwap2: 16, storage.VolData2: 256,
+	storage.VolEFI: 128, storage.VolSwap: 1, storage.VolRoot: 1024, storage.VolConfig: 5,
+	storage.VolLogging: 64, storage.VolData: 256, storage.VolSwap2: 1, storage.VolData2: 256,
 }
 
 // maxVolMiB bounds sizes far beyond any disk (64 PiB) so byte arithmetic
@@ -432,6 +433,9 @@ func (v *validator) unattended() {
 	case "", "pre-installer", "post-installer", "pre-reboot":
 	default:
 		v.add("unattended.break", "expects pre-installer, post-installer or pre-reboot")
+	}
+	if u.HaltIfInstalled && (v.c.Action == ActionUpgrade || v.c.Action == ActionUninstall) {
+		v.add("unattended.halt_if_installed", "node.halt_if_installed conflicts with %s, which needs an installation", v.c.Action)
 	}
 	if v.c.Action == ActionUpgrade && v.c.Storage.Wipe == "force" {
 		v.add("storage.wipe", "node.wipe=force conflicts with upgrade, which keeps the data")
