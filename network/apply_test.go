@@ -28,6 +28,7 @@ func pair(t *testing.T, n int) (node, peer *testNS) {
 }
 
 func TestProbeInNamespace(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 2)
 	linkUp(t, peer, "p0")
 	linkUp(t, node, "v0")
@@ -62,6 +63,7 @@ func TestProbeInNamespace(t *testing.T) {
 }
 
 func TestApplyStaticIdempotent(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 1)
 	linkUp(t, peer, "p0")
 	nics := probeNS(t, node)
@@ -127,6 +129,7 @@ func TestApplyStaticIdempotent(t *testing.T) {
 }
 
 func TestApplyBridge(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 1)
 	linkUp(t, peer, "p0")
 	addAddr(t, peer, "p0", "192.0.2.1/24", true)
@@ -190,6 +193,7 @@ func pingNS(n *testNS, ip string) error {
 }
 
 func TestBootIfLinkPicksTheNICWithCarrier(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 3)
 	linkUp(t, peer, "p1") // only v1 can get carrier: the other peers stay down
 	nics := probeNS(t, node)
@@ -229,6 +233,7 @@ func TestBootIfLinkPicksTheNICWithCarrier(t *testing.T) {
 }
 
 func TestBootIfLinkTimesOut(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, _ := pair(t, 2)
 	plan, err := MakePlan(Config{BootIf: "link"}, probeNS(t, node))
 	if err != nil {
@@ -249,6 +254,7 @@ func TestBootIfLinkTimesOut(t *testing.T) {
 // plan that does not fit the system stops in Apply's preflight; either
 // way no link goes down and no address changes.
 func TestMalformedInputChangesNothing(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 2)
 	linkUp(t, peer, "p0")
 	linkUp(t, node, "v0")
@@ -313,6 +319,7 @@ func kernelHas(t *testing.T, n *testNS, l netlink.Link) bool {
 }
 
 func TestApplyBondVLAN(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 2)
 	if !kernelHas(t, node, netlink.NewLinkBond(netlink.LinkAttrs{Name: "probebond"})) {
 		t.Skip("kernel lacks the bonding driver: bond/VLAN apply waits for the VM suite")
@@ -353,6 +360,7 @@ func TestApplyBondVLAN(t *testing.T) {
 }
 
 func TestBondCreateFailureChangesNothing(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, _ := pair(t, 2)
 	if kernelHas(t, node, netlink.NewLinkBond(netlink.LinkAttrs{Name: "probebond"})) {
 		t.Skip("the kernel has the bonding driver: nothing fails here")

@@ -34,6 +34,7 @@ func inUTS(t *testing.T, fn func() string) string {
 }
 
 func TestApplyDHCPv4(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 1)
 	linkUp(t, peer, "p0")
 	addAddr(t, peer, "p0", "10.99.0.1/24", true)
@@ -99,6 +100,7 @@ func TestApplyDHCPv4(t *testing.T) {
 }
 
 func TestApplyDHCPv4OverBridge(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 1)
 	linkUp(t, peer, "p0")
 	addAddr(t, peer, "p0", "10.98.0.1/24", true)
@@ -115,6 +117,7 @@ func TestApplyDHCPv4OverBridge(t *testing.T) {
 }
 
 func TestDHCPv4NoServerTimesOut(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 1)
 	linkUp(t, peer, "p0")
 	plan, err := MakePlan(Config{BootIf: "v0"}, probeNS(t, node))
@@ -133,6 +136,7 @@ func TestDHCPv4NoServerTimesOut(t *testing.T) {
 }
 
 func TestApplyDHCPv6(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 1)
 	linkUp(t, peer, "p0")
 	addAddr(t, peer, "p0", "2001:db8:6::1/64", true)
@@ -176,6 +180,7 @@ func TestApplyDHCPv6(t *testing.T) {
 }
 
 func TestApplySLAAC(t *testing.T) {
+	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 1)
 	linkUp(t, peer, "p0")
 	addAddr(t, peer, "p0", "2001:db8:7::1/64", true)
@@ -185,7 +190,9 @@ func TestApplySLAAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	res := apply(t, node, plan, ApplyOptions{})
+	// router solicitation, the router's answer and duplicate address
+	// detection of two addresses take 3-8 s here: allow more than the default
+	res := apply(t, node, plan, ApplyOptions{SLAACTimeout: 20 * time.Second})
 	t.Logf("SLAAC apply took %s", time.Since(start))
 	if len(res.Warnings) > 0 {
 		t.Fatalf("warnings: %q", res.Warnings)
