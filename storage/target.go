@@ -34,7 +34,7 @@ var ErrBusy = errors.New("disk is in use")
 
 // lockWait is how long OpenDisk retries a lock held by someone else (udev
 // holds a shared lock for a moment while it probes).
-const lockWait = 5 * time.Second
+var lockWait = 5 * time.Second
 
 // OpenDisk opens path (a block device or a regular image file) for
 // writing: exclusive open and flock(LOCK_EX), both kept until Close.

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // put writes b at off of the image at p.
@@ -249,32 +250,23 @@ func TestWipeRefusals(t *testing.T) {
 		})
 	}
 	t.Run("locked by another process", func(t *testing.T) {
-		held, err := OpenDisk(img)
+		held, err := OpenDisk(img) // another installer holds the disk
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer held.Close()
+		old := lockWait
+		lockWait = 100 * time.Millisecond
+		defer func() { lockWait = old }()
 		before := apSHA(t, img)
-		f, err := os.Open(img) // a second open file description: flock conflicts
-		if err != nil {
-			t.Fatal(err)
+		if _, err := Wipe(context.Background(), Disk{Path: img}, WipeOptions{Chosen: []string{img}}); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Wipe of a locked disk: %v, want ErrBusy", err)
 		}
-		f.Close()
-		if _, err := lockOther(img); !errors.Is(err, ErrBusy) {
-			t.Fatalf("second lock: %v, want ErrBusy", err)
+		if err := Apply(context.Background(), testLayout(img, 512<<20, 512), nil); !errors.Is(err, ErrBusy) {
+			t.Fatalf("Apply to a locked disk: %v, want ErrBusy", err)
 		}
 		if apSHA(t, img) != before {
 			t.Fatal("disk changed")
 		}
 	})
-}
-
-// lockOther tries to take the disk lock the way another installer would.
-func lockOther(p string) (*Target, error) {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return nil, lockFile(f, 0)
 }

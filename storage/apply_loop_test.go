@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// loopAttach attaches img as a loop device with partition support and
+// the given logical sector size; detached when the test ends.
+func loopAttach(t *testing.T, img string, ss int) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: loop devices")
+	}
+	apNeed(t, "losetup")
+	out, err := exec.Command("losetup", "-P", "--sector-size", strconv.Itoa(ss), "-f", "--show", img).CombinedOutput()
+	if err != nil {
+		t.Skipf("needs loop device support: losetup: %v: %s", err, out)
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() {
+		if out, err := exec.Command("losetup", "-d", dev).CombinedOutput(); err != nil {
+			t.Logf("losetup -d %s: %v: %s", dev, err, out)
+		}
+	})
+	return dev
+}
+
+func devSize(t *testing.T, p string) int64 {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, err := blkGetSize64(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(n)
+}
+
+func isBlock(p string) bool {
+	var st unix.Stat_t
+	return unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK
+}
+
+// TestApplyLoop applies the layout to loop devices with 512 and 4096-byte
+// sectors: partition nodes must appear with the planned sizes, the tools
+// must accept the result, in-use partitions must block wipe and apply
+// without a byte written, and a wipe must remove the kernel partitions.
+func TestApplyLoop(t *testing.T) {
+	apNeed(t, "mkfs.ext4", "sgdisk", "blkid", "e2fsck", "fsck.vfat", "mount", "swapon")
+	for _, ss := range []int{512, 4096} {
+		t.Run(fmt.Sprintf("sector %d", ss), func(t *testing.T) {
+			img := apSparse(t, 1<<30)
+			dev := loopAttach(t, img, ss)
+			size := devSize(t, dev)
+			dl := testLayout(dev, size, ss)
+			dl.Disk.Transport = "loop"
+			rec := &apRecorder{}
+			if err := Apply(context.Background(), dl, rec); err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			part := func(n int) string { return fmt.Sprintf("%sp%d", dev, n) }
+			for _, p := range dl.Partitions {
+				if !isBlock(part(p.Number)) {
+					t.Fatalf("%s: no block device node", part(p.Number))
+				}
+				if got, want := devSize(t, part(p.Number)), int64(p.Size)*int64(ss); got != want {
+					t.Errorf("%s: %d bytes, planned %d", part(p.Number), got, want)
+				}
+			}
+			// Without udev or devtmpfs a node may be missing: ensureNode
+			// creates it from the sysfs device number.
+			if err := os.Remove(part(3)); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range kernelParts("/sys/block", filepath.Base(dev)) {
+				if err := ensureNode(k); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !isBlock(part(3)) || devSize(t, part(3)) != int64(dl.Partitions[2].Size)*int64(ss) {
+				t.Errorf("%s not recreated", part(3))
+			}
+			if out := apRun(t, "sgdisk", "-v", dev); !strings.Contains(out, "No problems found") {
+				t.Errorf("sgdisk -v %s:\n%s", dev, out)
+			}
+			for n, want := range map[int]string{1: "vfat NODE-EFI", 4: "ext4 node-config", 5: "ext4 node-logging", 6: "swap node-swap", 7: "ext4 node-data"} {
+				m := apBlkid(t, part(n), 0, 0)
+				if got := m["TYPE"] + " " + m["LABEL"]; got != want {
+					t.Errorf("blkid %s: %q, want %q", part(n), got, want)
+				}
+			}
+			apRun(t, "e2fsck", "-fn", part(4))
+			if out, err := apExecOut("fsck.vfat", "-n", part(1)); err != nil || strings.Contains(out, "Fixing") {
+				t.Errorf("fsck.vfat -n %s: %v\n%s", part(1), err, out)
+			}
+
+			for _, e := range rec.events {
+				if strings.HasPrefix(e.Step, "kernel partitions") && e.Message != "" {
+					t.Logf("kernel partitions via %s", e.Message)
+				}
+			}
+			refused := func(what, why string) {
+				t.Helper()
+				old := lockWait
+				lockWait = 100 * time.Millisecond
+				defer func() { lockWait = old }()
+				before := apSHA(t, img)
+				if _, err := Wipe(context.Background(), Disk{Path: dev}, WipeOptions{Chosen: []string{dev}}); !errors.Is(err, ErrBusy) {
+					t.Errorf("%s: Wipe error %v, want ErrBusy", what, err)
+				} else if !strings.Contains(err.Error(), why) {
+					t.Errorf("%s: error does not say why: %v", what, err)
+				}
+				if err := Apply(context.Background(), dl, nil); !errors.Is(err, ErrBusy) {
+					t.Errorf("%s: Apply error %v, want ErrBusy", what, err)
+				}
+				if apSHA(t, img) != before {
+					t.Errorf("%s: the disk changed although every write was refused", what)
+				}
+			}
+			// A mounted partition (read-only, no journal replay: the mount
+			// itself must not write, so the checksum stays meaningful).
+			mnt := filepath.Join(t.TempDir(), "mnt")
+			os.Mkdir(mnt, 0o755)
+			apRun(t, "mount", "-t", "ext4", "-o", "ro,noload", part(4), mnt)
+			mounted := true
+			t.Cleanup(func() {
+				if mounted {
+					exec.Command("umount", mnt).Run()
+				}
+			})
+			refused("mounted partition", filepath.Base(part(4))+" is mounted at "+mnt)
+			apRun(t, "umount", mnt)
+			mounted = false
+			// An active swap partition.
+			apRun(t, "swapon", "-p", "-2", part(6))
+			swapped := true
+			t.Cleanup(func() {
+				if swapped {
+					exec.Command("swapoff", part(6)).Run()
+				}
+			})
+			refused("active swap", filepath.Base(part(6))+" is active swap")
+			apRun(t, "swapoff", part(6))
+			swapped = false
+
+			rep, err := Wipe(context.Background(), Disk{Path: dev}, WipeOptions{Chosen: []string{dev}})
+			if err != nil {
+				t.Fatalf("Wipe: %v", err)
+			}
+			if len(rep.Signatures) < 10 {
+				t.Errorf("wipe removed only %v", hitKeys(rep.Signatures))
+			}
+			if ps := kernelParts("/sys/block", filepath.Base(dev)); len(ps) != 0 {
+				t.Errorf("kernel partitions left after wipe: %v", ps)
+			}
+			if m := apBlkid(t, dev, 0, 0); m["PTTYPE"] != "" || m["TYPE"] != "" {
+				t.Errorf("blkid after wipe: %v", m)
+			}
+		})
+	}
+}
