@@ -177,8 +177,8 @@ func ParseHostPort(s string) (HostPort, error) {
 	hp := HostPort{Host: host}
 	if portText != "" {
 		n, err := strconv.Atoi(portText)
-		if err != nil {
-			return HostPort{}, fmt.Errorf("port %q: expects a number 1-65535", portText)
+		if err != nil || n < 1 || n > 65535 {
+			return HostPort{}, fmt.Errorf("port %q: expects 1-65535", portText)
 		}
 		hp.Port = n
 	}
@@ -191,7 +191,12 @@ func (p *argParser) managementPort(prm cmdline.Param) {
 	if !p.once(field, prm) {
 		return
 	}
-	if _, ok := p.integer(field, prm, "PORT"); ok {
+	n, ok := p.integer(field, prm, "PORT")
+	switch {
+	case !ok:
+	case n < 1 || n > 65535:
+		p.problem(field, prm, "port %d: expects 1-65535", n)
+	default:
 		p.mgmtPort = &prm
 	}
 }

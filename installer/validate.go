@@ -355,7 +355,7 @@ func (v *validator) hostPort(field string, hp *HostPort) {
 	if !validHost(hp.Host) {
 		v.add(field, "host %q: expects a host name or an IP address", hp.Host)
 	}
-	if hp.Port < 0 || hp.Port > 65535 || (hp.Port == 0 && v.c.Origins[field+".port"].Arg != "") {
+	if hp.Port < 0 || hp.Port > 65535 {
 		v.add(field+".port", "port %d: expects 1-65535", hp.Port)
 	}
 }
