@@ -86,6 +86,11 @@ func TestApplyLoop(t *testing.T) {
 			if err := os.Remove(part(3)); err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { // our node is not devtmpfs's: it stays after the partition goes
+				if _, err := os.Stat("/sys/class/block/" + filepath.Base(part(3))); err != nil {
+					os.Remove(part(3))
+				}
+			})
 			for _, k := range kernelParts("/sys/block", filepath.Base(dev)) {
 				if err := ensureNode(k); err != nil {
 					t.Fatal(err)
