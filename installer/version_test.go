@@ -118,3 +118,21 @@ func TestClassifyVersions(t *testing.T) {
 		})
 	}
 }
+
+// FuzzClassifyVersions checks that parsing never panics, that comparison
+// is antisymmetric and that a classification always has a reason.
+func FuzzClassifyVersions(f *testing.F) {
+	f.Add("4.5.1", "4.6.0-1.el9")
+	f.Add("v1", "1.0.0.0")
+	f.Add("2.0-rc1", "2.0-1")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		va, errA := ParseVersion(a)
+		vb, errB := ParseVersion(b)
+		if errA == nil && errB == nil && CompareVersions(va, vb) != -CompareVersions(vb, va) {
+			t.Errorf("CompareVersions(%q, %q) not antisymmetric", a, b)
+		}
+		if d := ClassifyVersions(a, b); d.Reason == "" || (errA != nil || errB != nil) && d.Change != ChangeRefused {
+			t.Errorf("ClassifyVersions(%q, %q) = %+v", a, b, d)
+		}
+	})
+}
