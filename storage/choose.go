@@ -57,7 +57,7 @@ const (
 	minESP512  = 128
 	minESP4K   = 260
 	minRoot    = 1024
-	minConfig  = 16
+	minConfig  = 5 // oVirt Node's Config volume was 5 MiB: PXE lines still say so
 	minLogging = 64
 	minData    = 256
 	// layoutOverheadMiB covers the 1 MiB alignment gap at the start and

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"node-installer/installer"
+	"node-installer/storage"
+)
+
+func init() {
+	commands["plan"] = command{"print what a kernel command line would do on this machine (writes nothing)", runPlan}
+}
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// runPlan is `node-installer plan`. Exit status: 0 the plan has no
+// problem, 1 it has problems (listed), 2 bad usage or unreadable facts.
+func runPlan(args []string) int {
+	return planMain(args, os.Stdout, os.Stderr)
+}
+
+func planMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cmdline := fs.String("cmdline", "", "kernel command line to plan (default: /proc/cmdline)")
+	factsPath := fs.String("facts", "", "recorded machine profile (JSON) instead of probing this machine")
+	saveFacts := fs.String("save-facts", "", "also write the facts used to this file (a new machine profile)")
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	var disks multiFlag
+	fs.Var(&disks, "disk", "plan on this image file or block device instead of the machine's disks (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: node-installer plan [--cmdline \"...\"] [--facts profile.json] [--disk IMAGE ...] [--json] [--save-facts FILE]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "plan: unexpected argument %q (quote the command line: --cmdline \"...\")\n", fs.Arg(0))
+		return 2
+	}
+	line := *cmdline
+	if !flagGiven(fs, "cmdline") {
+		b, err := os.ReadFile("/proc/cmdline")
+		if err != nil {
+			fmt.Fprintf(stderr, "plan: %v (give --cmdline)\n", err)
+			return 2
+		}
+		line = strings.TrimSpace(string(b))
+	}
+	facts, err := planFacts(*factsPath, disks, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		return 2
+	}
+	if *saveFacts != "" {
+		if err := installer.SaveFacts(*saveFacts, facts); err != nil {
+			fmt.Fprintf(stderr, "plan: %v\n", err)
+			return 2
+		}
+	}
+	cfg, problems := installer.ParseCmdline(line)
+	p := installer.MakePlan(cfg, facts)
+	p.Problems = append(problems, p.Problems...)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(p); err != nil {
+			fmt.Fprintf(stderr, "plan: %v\n", err)
+			return 2
+		}
+	} else {
+		fmt.Fprint(stdout, p.Text())
+	}
+	if !p.OK() {
+		return 1
+	}
+	return 0
+}
+
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// planFacts loads the profile, or probes this machine; --disk replaces
+// the disks with the named images or devices.
+func planFacts(path string, disks []string, stderr io.Writer) (installer.Facts, error) {
+	var facts installer.Facts
+	var err error
+	if path != "" {
+		facts, err = installer.LoadFacts(path)
+		if err != nil {
+			return facts, err
+		}
+	} else {
+		facts, err = installer.Probe()
+		if err != nil {
+			// a partial probe still plans; say what is missing
+			fmt.Fprintf(stderr, "plan: warning: %v\n", err)
+		}
+	}
+	if len(disks) > 0 {
+		facts.Disks = nil
+		for _, d := range disks {
+			disk, err := probeDiskArg(d)
+			if err != nil {
+				return facts, err
+			}
+			facts.Disks = append(facts.Disks, disk)
+		}
+	}
+	return facts, nil
+}
+
+// probeDiskArg describes an image file, or a block device from sysfs.
+func probeDiskArg(path string) (storage.Disk, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return storage.Disk{}, fmt.Errorf("--disk %s: %w", path, err)
+	}
+	if st.Mode().IsRegular() {
+		return storage.ProbeImage(path)
+	}
+	all, err := storage.Probe("/sys", "/dev")
+	if err != nil {
+		return storage.Disk{}, fmt.Errorf("--disk %s: %w", path, err)
+	}
+	for _, d := range all {
+		if d.Path == path {
+			return d, nil
+		}
+	}
+	return storage.Disk{}, fmt.Errorf("--disk %s: not an image file nor a disk the probe lists", path)
+}

@@ -1,0 +1,247 @@
+package installer
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"node-installer/network"
+	"node-installer/storage"
+)
+
+// Plan is exactly what a run would do with a Config on a machine: the
+// disks chosen (and why every other one was not), the partition tables,
+// the network, the boot parameters passed through, and every problem.
+// MakePlan makes it without I/O; `node-installer plan` prints it.
+type Plan struct {
+	Action Action `json:"action"`
+	// Config is the effective Config, secrets masked.
+	Config   Config `json:"config"`
+	Machine  string `json:"machine,omitempty"` // profile name, when the facts are recorded
+	Firmware string `json:"firmware"`
+	MemBytes int64  `json:"mem_bytes"`
+	// Choice is every disk considered and the reason it was chosen or not.
+	Choice storage.Choice `json:"choice"`
+	// Layout is the partition tables to write (install and reinstall).
+	Layout storage.Layout `json:"layout"`
+	// Wipe is the disk set a reinstall wipes; Uninstall the set an
+	// uninstall clears. Nil for the other actions.
+	Wipe      *DiskSet `json:"wipe,omitempty"`
+	Uninstall *DiskSet `json:"uninstall,omitempty"`
+	// Upgrade is the disk an upgrade writes its inactive slot on.
+	Upgrade *storage.Disk `json:"upgrade,omitempty"`
+	Network network.Plan  `json:"network"`
+	// BootParams are the kernel arguments passed to the installed system.
+	BootParams []string `json:"boot_params,omitempty"`
+	// Notes say what the action does beyond the tables, for humans.
+	Notes []string `json:"notes,omitempty"`
+	// Problems are the validation and planning problems: with any, an
+	// unattended run writes nothing.
+	Problems Problems `json:"problems,omitempty"`
+}
+
+// OK tells whether the plan has no problem.
+func (p Plan) OK() bool { return len(p.Problems) == 0 }
+
+// MakePlan plans cfg on the machine described by facts. It is pure: no
+// I/O, the same answer for the same input.
+func MakePlan(cfg Config, facts Facts) Plan {
+	p := Plan{
+		Action: cfg.Action, Config: maskSecrets(cfg), Machine: facts.Name,
+		Firmware: facts.Firmware, MemBytes: facts.MemBytes, BootParams: cfg.BootParams,
+	}
+	p.Problems = append(p.Problems, cfg.Validate()...)
+	disks := slices.Clone(facts.Disks)
+	storage.SortDisks(disks)
+	spec := cfg.Storage
+	if cfg.Action == ActionReinstall {
+		spec.AllowNonEmpty = true // reinstall wipes whatever the named disks hold
+	}
+	switch cfg.Action {
+	case ActionInstall, ActionReinstall:
+		p.planInstall(cfg, spec, facts, disks)
+	case ActionUpgrade:
+		p.planUpgrade(cfg, facts, disks)
+	case ActionUninstall:
+		set := PlanUninstallSet(cfg.Storage, disks)
+		p.Uninstall = &set
+		p.Problems = append(p.Problems, set.Problems...)
+		p.Notes = append(p.Notes, "uninstall: removes this product's partitions, signatures and partition table from the disks below, and its EFI boot entry; then reboots")
+		p.Choice, _ = storage.Choose(storage.Spec{}, disks)
+	default:
+		p.planInteractive(spec, facts, disks)
+	}
+	np, err := network.MakePlan(cfg.Network, facts.NICs)
+	p.Network = np
+	p.Problems = append(p.Problems, problemsOf(err, "network", "")...)
+	return p
+}
+
+// maskSecrets hides password hashes: a plan is printed and logged.
+func maskSecrets(cfg Config) Config {
+	if cfg.Host.AdminPW != "" {
+		cfg.Host.AdminPW = masked
+	}
+	if cfg.Host.RootPW != "" {
+		cfg.Host.RootPW = masked
+	}
+	cfg.Origins = nil
+	return cfg
+}
+
+func (p *Plan) planInstall(cfg Config, spec storage.Spec, facts Facts, disks []storage.Disk) {
+	if facts.Firmware == "bios" {
+		p.Problems = append(p.Problems, Problem{Field: "firmware", Msg: "this machine boots in legacy BIOS mode; the node boots with systemd-boot and needs UEFI: switch the firmware to UEFI boot"})
+	}
+	if cfg.Unattended.HaltIfInstalled {
+		for _, d := range disks {
+			if d.Installation != nil && !d.BootMedia {
+				p.Notes = append(p.Notes, fmt.Sprintf("node.halt_if_installed: %s holds an installation: the run stops here and writes nothing", d.Path))
+				p.Choice, _ = storage.Choose(storage.Spec{}, disks)
+				return
+			}
+		}
+	}
+	ch, err := storage.Choose(spec, disks)
+	p.Choice = ch
+	p.Problems = append(p.Problems, problemsOf(err, "storage.disks", "storage_init")...)
+	sizesBad := slices.ContainsFunc(p.Problems, func(pr Problem) bool { return strings.HasPrefix(pr.Field, "storage.volumes") })
+	if ch.HasBoot() && !sizesBad { // bad storage_vol values are reported once, by Validate
+		l, err := storage.PlanLayout(spec, ch, facts.MemBytes)
+		if err == nil {
+			p.Layout = l // a layout with problems is never shown as if it could be written
+		}
+		p.Problems = append(p.Problems, problemsOf(err, "storage.volumes", "")...)
+	}
+	if cfg.Action == ActionReinstall {
+		set := PlanWipeSet(ch, disks)
+		p.Wipe = &set
+		p.Problems = append(p.Problems, set.Problems...)
+		p.Notes = append(p.Notes, "reinstall: every disk in the wipe set loses all its data")
+	}
+}
+
+func (p *Plan) planUpgrade(cfg Config, facts Facts, disks []storage.Disk) {
+	if facts.Firmware == "bios" {
+		p.Problems = append(p.Problems, Problem{Field: "firmware", Msg: "this machine boots in legacy BIOS mode; the node boots with systemd-boot and needs UEFI"})
+	}
+	refs := append(slices.Clone(cfg.Storage.Disks), cfg.Storage.AppDisks...)
+	var found []storage.Disk
+	for i, d := range disks {
+		named := len(refs) == 0 || slices.ContainsFunc(refs, func(r storage.DiskRef) bool { return RefNames(r, d) })
+		why := ""
+		switch {
+		case d.BootMedia:
+			why = "not chosen: boot media"
+		case d.Installation == nil:
+			why = "not chosen: holds no installation"
+		case !named:
+			why = "not chosen: holds an installation, but storage_init does not name it"
+		default:
+			found = append(found, d)
+			why = "holds the installation to upgrade"
+		}
+		p.Choice.Candidates = append(p.Choice.Candidates, storage.Candidate{Disk: disks[i], Reason: why})
+	}
+	switch len(found) {
+	case 0:
+		p.Problems = append(p.Problems, Problem{Field: "storage.disks", Arg: "upgrade", Msg: "no disk holds an installation to upgrade"})
+		return
+	case 1:
+	default:
+		var names []string
+		for _, d := range found {
+			names = append(names, d.Path)
+		}
+		p.Problems = append(p.Problems, Problem{Field: "storage.disks", Arg: "upgrade", Msg: "several disks hold an installation (" + strings.Join(names, ", ") + "): name the one to upgrade with storage_init"})
+		return
+	}
+	d := found[0]
+	p.Upgrade = &d
+	p.Choice.Boot = d
+	for i := range p.Choice.Candidates {
+		if p.Choice.Candidates[i].Disk.Path == d.Path {
+			p.Choice.Candidates[i].Chosen, p.Choice.Candidates[i].Role = true, "boot"
+			p.Choice.Candidates[i].Reason = "chosen: holds the installation to upgrade"
+		}
+	}
+	note := "upgrade " + d.Path + ": the media's image goes into the inactive slot, Config, Logging and Data are kept, the current slot stays as the fallback"
+	for _, s := range d.Installation.Slots {
+		if s.Default {
+			note += fmt.Sprintf("; slot %s (version %s) is the default now, slot %s gets the new version", s.Name, orUnknown(s.Version), OtherSlot(s.Name))
+		}
+	}
+	p.Notes = append(p.Notes, note+"; versions are checked against the ESP at run time")
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func (p *Plan) planInteractive(spec storage.Spec, facts Facts, disks []storage.Disk) {
+	p.Notes = append(p.Notes, "interactive: the installer TUI starts; nothing is written before the admin confirms")
+	ch, err := storage.Choose(spec, disks)
+	p.Choice = ch
+	if err != nil {
+		p.Notes = append(p.Notes, "the TUI asks for the disks: "+oneLine(err))
+	} else if ch.HasBoot() {
+		if l, err := storage.PlanLayout(spec, ch, facts.MemBytes); err == nil {
+			p.Layout = l
+			p.Notes = append(p.Notes, "the TUI starts with this layout pre-filled")
+		} else {
+			p.Notes = append(p.Notes, "the TUI asks for the sizes: "+oneLine(err))
+		}
+	}
+}
+
+// oneLine is an error without the candidate lists (the plan shows them).
+func oneLine(err error) string {
+	var msgs []string
+	for _, e := range unjoin(err) {
+		var ce *storage.ChoiceError
+		if errors.As(e, &ce) {
+			msgs = append(msgs, (&storage.ChoiceError{Arg: ce.Arg, Value: ce.Value, Msg: ce.Msg}).Error())
+			continue
+		}
+		msgs = append(msgs, e.Error())
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// problemsOf turns a (joined) planning error into Problems. A choice
+// error keeps its argument and value; its candidates are in the plan.
+func problemsOf(err error, field, arg string) Problems {
+	var ps Problems
+	for _, e := range unjoin(err) {
+		var ce *storage.ChoiceError
+		if errors.As(e, &ce) {
+			ps = append(ps, Problem{Field: field, Arg: ce.Arg, Value: ce.Value, Msg: ce.Msg})
+			continue
+		}
+		msg := e.Error()
+		a := arg
+		if rest, ok := strings.CutPrefix(msg, "storage_vol: "); ok {
+			a, msg = "storage_vol", rest
+		}
+		ps = append(ps, Problem{Field: field, Arg: a, Msg: msg})
+	}
+	return ps
+}

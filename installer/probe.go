@@ -1,0 +1,68 @@
+package installer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"node-installer/network"
+	"node-installer/storage"
+)
+
+// Probe gathers the live machine's Facts: disks from sysfs, NICs,
+// firmware (UEFI or BIOS) and RAM.
+func Probe() (Facts, error) {
+	return ProbeAt(storage.DefaultProbeOptions)
+}
+
+// ProbeAt is Probe with the sysfs, /dev and /proc roots of o. A part that
+// cannot be read is reported while the rest is still returned.
+func ProbeAt(o storage.ProbeOptions) (Facts, error) {
+	var f Facts
+	var errs []error
+	disks, err := storage.ProbeWith(o)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	f.Disks = disks
+	nics, err := network.Probe(o.SysRoot)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	f.NICs = nics
+	f.Firmware = "bios"
+	if _, err := os.Stat(filepath.Join(o.SysRoot, "firmware", "efi")); err == nil {
+		f.Firmware = "uefi"
+	}
+	mem, err := memTotal(filepath.Join(o.ProcRoot, "meminfo"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	f.MemBytes = mem
+	return f, errors.Join(errs...)
+}
+
+// memTotal reads MemTotal (kB) from a meminfo file.
+func memTotal(path string) (int64, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("probe RAM: %w", err)
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("probe RAM: %s: MemTotal %q: %w", path, f[1], err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("probe RAM: %s: no MemTotal line", path)
+}
