@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"node-installer/installer/media"
 )
 
 var (
@@ -25,12 +27,12 @@ var NodeModules = []string{
 	"vfat", "?nls_cp437", "?nls_ascii", "?nls_utf8",
 }
 
-// Bundle file names (the media bundle contract).
-const (
-	BundleKernel     = "vmlinuz"
-	BundleInitrd     = "initrd.img"
-	BundleRoot       = "root.squashfs"
-	BundleBootloader = "systemd-bootx64.efi"
+// Bundle file names (the media bundle contract, media.DefaultNames).
+var (
+	BundleKernel     = media.DefaultNames[media.RoleKernel]
+	BundleInitrd     = media.DefaultNames[media.RoleInitrd]
+	BundleRoot       = media.DefaultNames[media.RoleRootfs]
+	BundleBootloader = media.DefaultNames[media.RoleBootloader]
 )
 
 var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
@@ -125,7 +127,7 @@ func (tc *Toolchain) BuildBundle(ctx context.Context, dir string, spec BundleSpe
 	if err := tc.buildRoot(ctx, filepath.Join(dir, BundleRoot), spec.Version); err != nil {
 		return err
 	}
-	return WriteManifest(dir, spec.Product, spec.Version, spec.Release)
+	return media.Create(dir, spec.Product, spec.Version, spec.Release)
 }
 
 // buildRoot makes the squashfs OS image whose /sbin/init prints the marker.

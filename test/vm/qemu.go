@@ -30,7 +30,9 @@ type Machine struct {
 	Kernel string // direct kernel boot: kernel, initrd, command line
 	Initrd string
 	Append string
-	UEFI   bool // boot the disks through OVMF (systemd-boot on the ESP)
+	// UEFI boots through OVMF: the disks' ESP (systemd-boot), or Kernel
+	// directly as an EFI program (the installer then sees EFI variables).
+	UEFI   bool
 	Disks  []Disk
 	MemMiB int // default 1024
 	SMP    int // default 1: two VMs fit the 2 cores of CI
@@ -114,14 +116,15 @@ func (m Machine) Args() ([]string, error) {
 	a := []string{"-machine", "q35,accel=" + accel, "-cpu", "max", "-m", strconv.Itoa(mem), "-smp", strconv.Itoa(smp),
 		// -nodefaults: no CD-ROM for OVMF to try first (+4 s)
 		"-nodefaults", "-nographic", "-no-reboot", "-serial", "stdio", "-monitor", "none"}
-	switch {
-	case m.UEFI:
+	if m.UEFI {
 		fw, err := OVMF()
 		if err != nil {
 			return nil, err
 		}
 		a = append(a, "-bios", fw)
-	case m.Kernel != "":
+	}
+	switch {
+	case m.Kernel != "": // with UEFI too: OVMF starts the kernel's EFI stub
 		a = append(a, "-kernel", m.Kernel)
 		if m.Initrd != "" {
 			a = append(a, "-initrd", m.Initrd)
@@ -129,19 +132,22 @@ func (m Machine) Args() ([]string, error) {
 		if m.Append != "" {
 			a = append(a, "-append", m.Append)
 		}
-	default:
+	case !m.UEFI:
 		return nil, fmt.Errorf("vm %s: neither a kernel nor UEFI to boot", m.Name)
 	}
 	for i, d := range m.Disks {
 		if strings.ContainsAny(d.Serial, ", ") || len(d.Serial) > 20 {
 			return nil, fmt.Errorf("vm %s: disk %d serial %q: want at most 20 bytes without commas or spaces", m.Name, i, d.Serial)
 		}
-		// qemu option values escape a comma by doubling it
-		drive := "file=" + strings.ReplaceAll(d.Path, ",", ",,") + ",if=virtio,format=raw,cache=unsafe"
+		// qemu option values escape a comma by doubling it; serial= lives on
+		// the device (this qemu refuses it on -drive)
+		id := "disk" + strconv.Itoa(i)
+		dev := "virtio-blk-pci,drive=" + id
 		if d.Serial != "" {
-			drive += ",serial=" + d.Serial
+			dev += ",serial=" + d.Serial
 		}
-		a = append(a, "-drive", drive)
+		a = append(a, "-drive", "file="+strings.ReplaceAll(d.Path, ",", ",,")+",if=none,id="+id+",format=raw,cache=unsafe",
+			"-device", dev)
 	}
 	return append(a, m.Extra...), nil
 }

@@ -10,6 +10,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+# booted through UEFI: the EFI variables (firmware boot entries)
+[ -d /sys/firmware/efi/efivars ] && mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
 kver=$(uname -r)
 while read -r m; do
   [ -n "$m" ] && { insmod "/lib/modules/$kver/$m" || echo "VMTEST: insmod $m failed"; }

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"node-installer/installer/media"
 	"node-installer/test/vm"
 )
 
@@ -61,7 +62,7 @@ func build(ctx context.Context, out string, c vm.Cache, spec vm.BundleSpec, inst
 	if err != nil {
 		return err
 	}
-	for _, f := range append([]vm.ManifestFile{{Name: "manifest.json"}}, m.Files...) {
+	for _, f := range append([]media.File{{Name: media.ManifestName}}, m.Files...) {
 		if err := copyFile(filepath.Join(bundle, f.Name), filepath.Join(out, f.Name)); err != nil {
 			return err
 		}
