@@ -19,7 +19,7 @@ import (
 
 // pair makes a namespace for the node with NICs v0..v(n-1) and a peer
 // namespace holding their other ends p0..p(n-1).
-func pair(t *testing.T, n int) (node, peer *testNS) {
+func pair(t testing.TB, n int) (node, peer *testNS) {
 	node, peer = newNS(t), newNS(t)
 	for i := range n {
 		veth(t, node, "v"+string(rune('0'+i)), peer, "p"+string(rune('0'+i)))

@@ -29,7 +29,7 @@ type testNS struct {
 
 var nsCounter atomic.Int32
 
-func needRoot(t *testing.T) {
+func needRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates network namespaces")
@@ -39,7 +39,7 @@ func needRoot(t *testing.T) {
 	}
 }
 
-func newNS(t *testing.T) *testNS {
+func newNS(t testing.TB) *testNS {
 	t.Helper()
 	needRoot(t)
 	name := fmt.Sprintf("nitest%d-%d", os.Getpid(), nsCounter.Add(1))
@@ -58,7 +58,7 @@ func newNS(t *testing.T) *testNS {
 	return &testNS{name: name, ns: ns, h: h}
 }
 
-func run(t *testing.T, args ...string) string {
+func run(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 	if err != nil {
@@ -68,13 +68,13 @@ func run(t *testing.T, args ...string) string {
 }
 
 // veth makes the pair a (in ns a) -- b (in ns b), both down.
-func veth(t *testing.T, a *testNS, an string, b *testNS, bn string) {
+func veth(t testing.TB, a *testNS, an string, b *testNS, bn string) {
 	t.Helper()
 	run(t, "ip", "-n", a.name, "link", "add", an, "type", "veth", "peer", "name", bn, "netns", b.name)
 }
 
 // state is everything Apply may change in a namespace, one line each.
-func state(t *testing.T, n *testNS) []string {
+func state(t testing.TB, n *testNS) []string {
 	t.Helper()
 	links, err := n.h.LinkList()
 	if err != nil {
@@ -113,7 +113,7 @@ func state(t *testing.T, n *testNS) []string {
 // probeNS runs Probe in n with a sysfs mounted inside n (sysfs shows the
 // network namespace of whoever mounts it), in a private mount namespace
 // on a thread that is thrown away afterwards.
-func probeNS(t *testing.T, n *testNS) []NIC {
+func probeNS(t testing.TB, n *testNS) []NIC {
 	t.Helper()
 	dir := t.TempDir()
 	type res struct {
@@ -153,7 +153,7 @@ func probeNS(t *testing.T, n *testNS) []NIC {
 }
 
 // dnsmasq runs dnsmasq in n with the given options until the test ends.
-func dnsmasq(t *testing.T, n *testNS, args ...string) {
+func dnsmasq(t testing.TB, n *testNS, args ...string) {
 	t.Helper()
 	bin, err := exec.LookPath("dnsmasq")
 	if err != nil {
@@ -208,7 +208,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func linkUp(t *testing.T, n *testNS, name string) {
+func linkUp(t testing.TB, n *testNS, name string) {
 	t.Helper()
 	l, err := n.h.LinkByName(name)
 	if err != nil {
@@ -219,7 +219,7 @@ func linkUp(t *testing.T, n *testNS, name string) {
 	}
 }
 
-func addAddr(t *testing.T, n *testNS, name, cidr string, nodad bool) {
+func addAddr(t testing.TB, n *testNS, name, cidr string, nodad bool) {
 	t.Helper()
 	args := []string{"ip", "-n", n.name, "addr", "add", cidr, "dev", name}
 	if nodad {
@@ -228,7 +228,7 @@ func addAddr(t *testing.T, n *testNS, name, cidr string, nodad bool) {
 	run(t, args...)
 }
 
-func apply(t *testing.T, n *testNS, p Plan, opts ApplyOptions) Result {
+func apply(t testing.TB, n *testNS, p Plan, opts ApplyOptions) Result {
 	t.Helper()
 	opts.NetNS = n.ns
 	if opts.CarrierTimeout == 0 {
@@ -237,7 +237,9 @@ func apply(t *testing.T, n *testNS, p Plan, opts ApplyOptions) Result {
 	if opts.DHCPTimeout == 0 {
 		opts.DHCPTimeout = time.Second
 	}
-	opts.Log = func(s string) { t.Log(s) }
+	if _, bench := t.(*testing.B); !bench {
+		opts.Log = func(s string) { t.Log(s) }
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := Apply(ctx, n.h, p, opts)

@@ -329,7 +329,11 @@ func ipArg(ip IP) string {
 			mask = strconv.Itoa(ip.Address.Bits())
 		}
 	}
-	f := []string{addr, bracket(ip.Peer), bracket(ip.Gateway), mask, ip.Hostname, ip.Iface, ip.Method}
+	method := ip.Method
+	if method == "static" {
+		method = "none" // dracut's keyword for a static address
+	}
+	f := []string{addr, bracket(ip.Peer), bracket(ip.Gateway), mask, ip.Hostname, ip.Iface, method}
 	if ip.MTU != 0 || ip.MAC != "" {
 		f = append(f, "")
 		if ip.MTU != 0 {
