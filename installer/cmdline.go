@@ -306,8 +306,8 @@ func (p *argParser) action(prm cmdline.Param) {
 }
 
 // resolveActions applies the action arguments. storage_init names the
-// disks of reinstall and uninstall too, so it combines with them; any
-// other two different actions conflict.
+// disks of reinstall, upgrade and uninstall too, so it combines with
+// them; any other two different actions conflict.
 func (p *argParser) resolveActions() {
 	var verb *cmdline.Param
 	init := false
@@ -335,7 +335,7 @@ func (p *argParser) resolveActions() {
 		return
 	}
 	act := actionOf[verb.Key]
-	if init && (act == ActionInteractive || act == ActionUpgrade) {
+	if init && act == ActionInteractive {
 		p.problem("action", *verb, "conflicts with storage_init (an unattended install): give at most one action")
 		return
 	}

@@ -15,7 +15,6 @@ var invalidCases = []struct {
 	{"install and upgrade conflict", "install upgrade", "upgrade", "conflicts with install"},
 	{"reinstall and uninstall conflict", "reinstall uninstall", "uninstall", "conflicts with reinstall"},
 	{"firstboot and local_boot conflict", "firstboot local_boot", "local_boot", "conflicts with firstboot"},
-	{"storage_init and upgrade conflict", "storage_init=/dev/sda upgrade", "upgrade", "conflicts with storage_init"},
 	{"storage_init and install conflict", "install storage_init", "install", "conflicts with storage_init"},
 	{"upgrade and firstboot conflict", "upgrade firstboot", "firstboot", "conflicts with upgrade"},
 	{"uninstall and ovirt_upgrade conflict", "uninstall ovirt_upgrade", "ovirt_upgrade", "conflicts with uninstall"},

@@ -78,6 +78,10 @@ var validCases = []struct {
 	{"ovirt_upgrade alias", "ovirt_upgrade", func(c *Config) { c.Action = ActionUpgrade }},
 	{"upgrade aliases together", "upgrade ovirt_upgrade", func(c *Config) { c.Action = ActionUpgrade }},
 	{"uninstall", "uninstall", func(c *Config) { c.Action = ActionUninstall }},
+	{"upgrade of the installation on a named disk", "upgrade storage_init=/dev/sdb", func(c *Config) {
+		c.Action, c.Storage.Init = ActionUpgrade, true
+		c.Storage.Disks = []storage.DiskRef{{Raw: "/dev/sdb", Path: "/dev/sdb"}}
+	}},
 	{"uninstall with storage_init disks", "uninstall storage_init=/dev/vda", func(c *Config) {
 		c.Action, c.Storage.Init = ActionUninstall, true
 		c.Storage.Disks = []storage.DiskRef{{Raw: "/dev/vda", Path: "/dev/vda"}}
