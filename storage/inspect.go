@@ -147,7 +147,10 @@ func typeName(t string) string {
 // Text renders the report for people.
 func (r Report) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", r.Path, humanBytes(r.Size))
+	b.WriteString(r.Path + ":")
+	if r.Error == "" {
+		b.WriteString(" " + humanBytes(r.Size))
+	}
 	switch r.Table {
 	case "gpt":
 		fmt.Fprintf(&b, ", GPT with %d-byte sectors, disk GUID %s", r.SectorSize, r.DiskGUID)
