@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"node-installer/storage/esp"
 )
 
 // loopAttach attaches img as a loop device with partition support and
@@ -60,7 +62,7 @@ func isBlock(p string) bool {
 // must accept the result, in-use partitions must block wipe and apply
 // without a byte written, and a wipe must remove the kernel partitions.
 func TestApplyLoop(t *testing.T) {
-	apNeed(t, "mkfs.ext4", "sgdisk", "blkid", "e2fsck", "fsck.vfat", "mount", "swapon")
+	apNeed(t, "mkfs.ext4", "sgdisk", "blkid", "e2fsck", "fsck.vfat", "mount", "swapon", "debugfs")
 	for _, ss := range []int{512, 4096} {
 		t.Run(fmt.Sprintf("sector %d", ss), func(t *testing.T) {
 			img := apSparse(t, 1<<30)
@@ -118,6 +120,39 @@ func TestApplyLoop(t *testing.T) {
 					t.Logf("kernel partitions via %s", e.Message)
 				}
 			}
+			// The engine's path: hold the target, fill Config with mkfs.ext4
+			// -d and write the ESP through the same descriptor.
+			tg, err := OpenDisk(dev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := t.TempDir()
+			os.WriteFile(filepath.Join(src, "hostname"), []byte("node1\n"), 0o644)
+			cfg := dl.Partitions[3]
+			if err := tg.MakeExt4(context.Background(), int64(cfg.Start)*int64(ss), int64(cfg.Size)*int64(ss), "node-config", src); err != nil {
+				t.Fatalf("Target.MakeExt4: %v", err)
+			}
+			efi := dl.Partitions[0]
+			fsys, err := esp.OpenDevice(tg, int64(efi.Start)*int64(ss), int64(efi.Size)*int64(ss), ss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p, c := range map[string]string{"/node/product": "node\n", "/loader/entries/node-A+3.conf": "version 2.0\n"} {
+				if err := fsys.WriteFile(p, strings.NewReader(c), int64(len(c))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fsys.Close()
+			tg.Close()
+			if out := apRun(t, "debugfs", "-R", "cat /hostname", part(4)); !strings.Contains(out, "node1") {
+				t.Errorf("Config partition content: %s", out)
+			}
+			ir := Inspect(dev)
+			if ir.SectorSize != ss || ir.Installation == nil || len(ir.Installation.Slots) != 1 ||
+				ir.Installation.Slots[0].Version != "2.0" || !ir.Installation.Slots[0].Default {
+				t.Errorf("Inspect(%s):\n%s", dev, ir.Text())
+			}
+
 			refused := func(what, why string) {
 				t.Helper()
 				old := lockWait

@@ -114,3 +114,15 @@ func MakeSwap(dev interface {
 	}
 	return nil
 }
+
+// MakeExt4 is MakeExt4 on the open target: the exclusive claim is
+// released while mkfs.ext4 runs (it opens the device with O_EXCL itself)
+// and the flock stays held.
+func (t *Target) MakeExt4(ctx context.Context, offsetBytes, sizeBytes int64, label, populateDir string) error {
+	if offsetBytes < 0 || offsetBytes+sizeBytes > t.Size {
+		return fmt.Errorf("mkfs.ext4: %d bytes at %d outside %s (%d bytes)", sizeBytes, offsetBytes, t.Path, t.Size)
+	}
+	return t.withoutClaim(func() error {
+		return makeExt4(ctx, ExecRunner, t.Path, offsetBytes, sizeBytes, label, populateDir)
+	})
+}
