@@ -260,7 +260,9 @@ func TestMalformedInputChangesNothing(t *testing.T) {
 	linkUp(t, node, "v0")
 	addAddr(t, node, "v0", "198.51.100.5/24", true)
 	addAddr(t, node, "v0", "2001:db8:5::5/64", true)
-	run(t, "ip", "-n", node.name, "route", "add", "default", "via", "198.51.100.1")
+	if err := node.h.RouteAdd(&netlink.Route{Gw: net.ParseIP("198.51.100.1")}); err != nil {
+		t.Fatal(err)
+	}
 	nics := probeNS(t, node)
 	before := state(t, node)
 

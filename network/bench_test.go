@@ -3,6 +3,8 @@ package network
 import (
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 var benchCfg = Config{BootIf: "bond0", Bond: &Bond{Name: "bond0", Slaves: []string{"eno1", "eno2"}}, VLAN: 20, Layout: "bridged",
@@ -28,8 +30,19 @@ func BenchmarkRender(b *testing.B) {
 
 // reset takes v0 back to down without addresses, as after boot.
 func reset(b *testing.B, n *testNS) {
-	run(b, "ip", "-n", n.name, "addr", "flush", "dev", "v0")
-	run(b, "ip", "-n", n.name, "link", "set", "v0", "down")
+	l, err := n.h.LinkByName("v0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	as, _ := n.h.AddrList(l, netlink.FAMILY_ALL)
+	for _, a := range as {
+		if err := n.h.AddrDel(l, &a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := n.h.LinkSetDown(l); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkApplyStatic: a fresh static v4+v6 apply on a veth whose peer

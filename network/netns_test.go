@@ -34,22 +34,37 @@ func needRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates network namespaces")
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs the ip command (iproute2)")
-	}
 }
 
 func newNS(t testing.TB) *testNS {
 	t.Helper()
 	needRoot(t)
 	name := fmt.Sprintf("nitest%d-%d", os.Getpid(), nsCounter.Add(1))
-	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	ns, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatalf("open netns %s: %v", name, err)
+	// netlink and netns only (no iproute2): the same tests run as a static
+	// test binary in a VM guest whose kernel has the bond and VLAN drivers
+	var ns netns.NsHandle
+	c := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			c <- err
+			return
+		}
+		defer orig.Close()
+		ns, err = netns.NewNamed(name) // switches this thread into it
+		if netns.Set(orig) == nil {
+			runtime.UnlockOSThread()
+		}
+		c <- err
+	}()
+	if err := <-c; err != nil {
+		t.Fatalf("create netns %s: %v", name, err)
 	}
-	t.Cleanup(func() { ns.Close() })
+	t.Cleanup(func() {
+		ns.Close()
+		_ = netns.DeleteNamed(name)
+	})
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
 		t.Fatalf("netlink handle in %s: %v", name, err)
@@ -58,19 +73,13 @@ func newNS(t testing.TB) *testNS {
 	return &testNS{name: name, ns: ns, h: h}
 }
 
-func run(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
 // veth makes the pair a (in ns a) -- b (in ns b), both down.
 func veth(t testing.TB, a *testNS, an string, b *testNS, bn string) {
 	t.Helper()
-	run(t, "ip", "-n", a.name, "link", "add", an, "type", "veth", "peer", "name", bn, "netns", b.name)
+	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: an}, PeerName: bn, PeerNamespace: netlink.NsFd(b.ns)}
+	if err := a.h.LinkAdd(v); err != nil {
+		t.Fatalf("veth %s/%s: %v", an, bn, err)
+	}
 }
 
 // state is everything Apply may change in a namespace, one line each.
@@ -161,16 +170,17 @@ func dnsmasq(t testing.TB, n *testNS, args ...string) {
 	}
 	dir := t.TempDir()
 	leases := filepath.Join(dir, "leases")
-	all := append([]string{"netns", "exec", n.name, bin, "--no-daemon", "--no-ping", "--conf-file=/dev/null",
+	all := append([]string{"--no-daemon", "--no-ping", "--conf-file=/dev/null",
 		"--port=0", "--user=root", "--group=root", "--bind-interfaces", "--log-dhcp", "--log-facility=-",
 		"--dhcp-leasefile=" + leases, "--pid-file=" + filepath.Join(dir, "pid")}, args...)
-	cmd := exec.Command("ip", all...)
+	cmd := exec.Command(bin, all...)
 	log := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
+	// a child starts in the network namespace of the thread that forks it
+	if err := InNamespace(n.ns, cmd.Start); err != nil {
 		t.Fatalf("start dnsmasq: %v", err)
 	}
-	pid := cmd.Process.Pid // ip netns exec execs dnsmasq: same PID
+	pid := cmd.Process.Pid
 	t.Cleanup(func() {
 		_ = unix.Kill(pid, unix.SIGKILL)
 		_ = cmd.Wait()
@@ -221,11 +231,20 @@ func linkUp(t testing.TB, n *testNS, name string) {
 
 func addAddr(t testing.TB, n *testNS, name, cidr string, nodad bool) {
 	t.Helper()
-	args := []string{"ip", "-n", n.name, "addr", "add", cidr, "dev", name}
-	if nodad {
-		args = append(args, "nodad")
+	l, err := n.h.LinkByName(name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	run(t, args...)
+	a, err := netlink.ParseAddr(cidr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nodad {
+		a.Flags |= unix.IFA_F_NODAD
+	}
+	if err := n.h.AddrAdd(l, a); err != nil {
+		t.Fatalf("add %s to %s: %v", cidr, name, err)
+	}
 }
 
 func apply(t testing.TB, n *testNS, p Plan, opts ApplyOptions) Result {
