@@ -62,7 +62,7 @@ func isBlock(p string) bool {
 // must accept the result, in-use partitions must block wipe and apply
 // without a byte written, and a wipe must remove the kernel partitions.
 func TestApplyLoop(t *testing.T) {
-	apNeed(t, "mkfs.ext4", "sgdisk", "blkid", "e2fsck", "fsck.vfat", "mount", "swapon", "debugfs")
+	apNeed(t, "mkfs.ext4", "sgdisk", "sfdisk", "blkid", "e2fsck", "fsck.vfat", "mount", "swapon", "debugfs")
 	for _, ss := range []int{512, 4096} {
 		t.Run(fmt.Sprintf("sector %d", ss), func(t *testing.T) {
 			img := apSparse(t, 1<<30)
@@ -101,6 +101,8 @@ func TestApplyLoop(t *testing.T) {
 			if !isBlock(part(3)) || devSize(t, part(3)) != int64(dl.Partitions[2].Size)*int64(ss) {
 				t.Errorf("%s not recreated", part(3))
 			}
+			// sfdisk reads the device with its real sector size.
+			apGolden(t, fmt.Sprintf("apply/sfdisk-loop-%d.dump", ss), apNormDump(apRun(t, "sfdisk", "--dump", dev), dev))
 			if out := apRun(t, "sgdisk", "-v", dev); !strings.Contains(out, "No problems found") {
 				t.Errorf("sgdisk -v %s:\n%s", dev, out)
 			}
