@@ -27,6 +27,9 @@ import (
 
 const v3 = "3.0.0" // its root image does not boot (rollback scenario)
 
+// lcAdminHash is `openssl passwd -6 -salt e2etestsalt node1pass`.
+const lcAdminHash = "$6$e2etestsalt$XdISaNdqNyBXPJdYdet9hsUYawN/VJn6vSVDHVUK/v06dnF4NYuPeSzk6j/87sKUxiPBS1mRtODbz2Qe143gw/"
+
 var markerRE = regexp.MustCompile(`^NODE-MARKER version=(\S+) slot=(\S+) hostname=(\S+)$`)
 
 // lcInstaller boots the installer (PID 1) with bundle's media and args on
@@ -193,7 +196,7 @@ func (e *env) lcInstalledV1(t *testing.T, hostname string) string {
 		t.Fatal(err)
 	}
 	lcMust(t, e.lcInstaller(t, "install-v1", e.bundles[v1],
-		"storage_init=/dev/vda adminpw="+adminHash+" hostname="+hostname, []vm.Disk{{Path: disk, Serial: "NODE0001"}}, 5*time.Minute))
+		"storage_init=/dev/vda adminpw="+lcAdminHash+" hostname="+hostname, []vm.Disk{{Path: disk, Serial: "NODE0001"}}, 5*time.Minute))
 	return disk
 }
 
@@ -295,7 +298,7 @@ func TestLifecycleReinstall(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	disk := e.lcInstalledV1(t, "old.example.org")
-	lcMust(t, e.lcInstaller(t, "reinstall", e.bundles[v1], "reinstall storage_init=/dev/vda adminpw="+adminHash+" hostname=fresh.example.org",
+	lcMust(t, e.lcInstaller(t, "reinstall", e.bundles[v1], "reinstall storage_init=/dev/vda adminpw="+lcAdminHash+" hostname=fresh.example.org",
 		[]vm.Disk{{Path: disk, Serial: "NODE0001"}}, 5*time.Minute))
 	ver, slot, host, ok := lcBoot(t, "boot-reinstalled", disk)
 	if !ok || ver != v1 || slot != "A" || host != "fresh.example.org" {
