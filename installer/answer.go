@@ -69,7 +69,10 @@ func (d *answerDecoder) fail(n *yaml.Node, path, format string, args ...any) {
 // decode sets v from n, walking structs by their JSON field names.
 func (d *answerDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+		// Anchors and aliases are refused: an answer file needs none, and
+		// an alias cycle or an alias bomb must not hang the installer.
+		d.fail(n, path, "YAML aliases (*name) are not supported in an answer file")
+		return
 	}
 	if path != "" {
 		val := ""

@@ -93,6 +93,7 @@ func TestLoadAnswerFileProblems(t *testing.T) {
 		{"scalar expected", "network:\n  hostname: [a, b]\n", "network.hostname", "answer file line 2", "expects a single text value"},
 		{"origins key not readable", "Origins: {}\n", "Origins", "answer file line 1", "unknown key"},
 		{"syntax error", "network:\n  hostname: a\n bad\n", "", "answer file", "line"},
+		{"alias refused", "network: &n {hostname: a}\nhost: *n\n", "host", "answer file line 2", "aliases"},
 		{"duplicate key", "action: install\naction: upgrade\n", "action", "answer file line 2", "given twice (first on line 1)"},
 	}
 	for _, tt := range tests {
@@ -198,4 +199,17 @@ func TestLoadAnswerFileEmpty(t *testing.T) {
 	if diff := cmp.Diff(Defaults(), cfg, cmpConfig...); diff != "" {
 		t.Errorf("empty answer file changed the Config:\n%s", diff)
 	}
+}
+
+// FuzzLoadAnswerFile: arbitrary YAML never panics or hangs, and
+// Validate of the result never panics either.
+func FuzzLoadAnswerFile(f *testing.F) {
+	f.Add(answerFull)
+	f.Add("network: &n {hostname: a}\nhost: *n\n")
+	f.Add("storage: {volumes: {Swap: -1}}\nnetwork: {ips: [{method: static}]}\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		cfg := Defaults()
+		_ = LoadAnswerFile(strings.NewReader(doc), &cfg)
+		_ = cfg.Validate()
+	})
 }
