@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"node-installer/installer"
+	"node-installer/installer/media"
+	"node-installer/internal/event"
+	"node-installer/storage"
+)
+
+func init() {
+	commands["auto"] = command{"unattended run of the action on the kernel command line", runAuto}
+	commands["default"] = command{"no arguments: unattended if /proc/cmdline names an action, else the TUI", runDefault}
+}
+
+// mediaSearch is where the bundle is looked for when neither --media nor
+// node.media names it: the installer initramfs and live media mounts.
+var mediaSearch = []string{"/run/node-media", "/media/node", "/media", "/run/initramfs/live/node", "/run/initramfs/live"}
+
+// webhookFlushTimeout bounds the wait for the last webhook events.
+const webhookFlushTimeout = 15 * time.Second
+
+// runDefault is node-installer without arguments: an unattended action
+// on /proc/cmdline runs `auto`, anything else starts the TUI.
+func runDefault([]string) int {
+	if os.Getpid() == 1 {
+		pid1Setup()
+	}
+	line, err := os.ReadFile("/proc/cmdline")
+	if err == nil {
+		cfg, _ := installer.ParseCmdline(strings.TrimSpace(string(line)))
+		if cfg.Action != installer.ActionInteractive {
+			return runAuto(nil)
+		}
+	}
+	if tui, ok := commands["tui"]; ok {
+		return tui.run(nil)
+	}
+	fmt.Fprintln(os.Stderr, "node-installer: no unattended action on the kernel command line and no TUI in this build")
+	usage()
+	return installer.ExitNoAction
+}
+
+func runAuto(args []string) int {
+	if os.Getpid() == 1 {
+		pid1Setup()
+	}
+	code, cfg := autoMain(args, os.Stdout, os.Stderr)
+	if os.Getpid() == 1 {
+		pid1End(code, cfg) // never returns
+	}
+	return code
+}
+
+// autoRun is one unattended run's settings and plumbing.
+type autoRun struct {
+	stdout, stderr io.Writer
+	cfg            installer.Config
+	bus            *event.Bus
+	waits          []func()
+	tail           *event.Tail
+	webhook        *event.Webhook
+	logPath        string
+	logFile        *os.File
+}
+
+// autoMain is `auto` without the PID 1 ending: it returns the exit code
+// and the parsed Config (node.after says what PID 1 does next).
+func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.Config) {
+	fs := flag.NewFlagSet("auto", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cmdline := fs.String("cmdline", "", "kernel command line (default: /proc/cmdline)")
+	mediaDir := fs.String("media", "", "media bundle directory (default: node.media=, else found on the boot media)")
+	factsPath := fs.String("facts", "", "recorded machine profile (JSON) instead of probing")
+	logPath := fs.String("log", "", "log file (default: /run/node-installer/install.log, or a temp file)")
+	var disks autoDiskFlags
+	fs.Var(&disks, "disk", "install on this image file or block device only (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: node-installer auto [--cmdline \"...\"] [--media DIR] [--disk IMAGE ...] [--facts F] [--log FILE]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return installer.ExitUsage, cfg
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "auto: unexpected argument %q (quote the command line: --cmdline \"...\")\n", fs.Arg(0))
+		return installer.ExitUsage, cfg
+	}
+	line := *cmdline
+	if !autoFlagSet(fs, "cmdline") {
+		b, err := os.ReadFile("/proc/cmdline")
+		if err != nil {
+			fmt.Fprintf(stderr, "auto: %v (give --cmdline)\n", err)
+			return installer.ExitUsage, cfg
+		}
+		line = strings.TrimSpace(string(b))
+	}
+
+	r := &autoRun{stdout: stdout, stderr: stderr}
+	cfg, problems := installer.ParseCmdline(line)
+	r.cfg = cfg
+	if err := r.start(*logPath); err != nil {
+		fmt.Fprintf(stderr, "auto: %v\n", err)
+		return installer.ExitFailed, cfg
+	}
+	code = r.run(problems, *mediaDir, *factsPath, disks)
+	r.finish(code)
+	return code, cfg
+}
+
+func (r *autoRun) run(problems installer.Problems, mediaDir, factsPath string, disks []string) int {
+	cfg := r.cfg
+	r.bus.Emit(event.Event{Kind: event.Log, Message: "kernel arguments: " + event.Redact(strings.Join(cfg.BootParams, " "))})
+	if cfg.Action == installer.ActionInteractive && len(problems) == 0 {
+		r.bus.Emit(event.Event{Kind: event.Failed, Step: "check", Err: "no unattended action on the kernel command line (storage_init, reinstall, upgrade or uninstall)"})
+		return installer.ExitNoAction
+	}
+	pid1Break(cfg, "pre-installer", os.Stderr)
+	facts, err := autoFacts(factsPath, disks)
+	if err != nil {
+		r.bus.Emit(event.Event{Kind: event.Failed, Step: "probe", Err: err.Error()})
+		return installer.ExitFailed
+	}
+	plan := installer.MakePlan(cfg, facts)
+	plan.Problems = append(problems, plan.Problems...)
+	if !plan.OK() {
+		r.problems(plan.Problems)
+		return installer.ExitInvalid
+	}
+	if cfg.Unattended.HaltIfInstalled && (plan.Action == installer.ActionInstall || plan.Action == installer.ActionReinstall) && len(plan.Layout.Disks) == 0 {
+		r.bus.Emit(event.Event{Kind: event.Done, Message: "node.halt_if_installed: an installation exists, nothing written"})
+		return installer.ExitInstalled
+	}
+	for _, l := range strings.Split(strings.TrimRight(plan.Text(), "\n"), "\n") {
+		if strings.TrimSpace(l) != "" {
+			r.bus.Emit(event.Event{Kind: event.Log, Step: "plan", Message: l})
+		}
+	}
+	bundle, err := autoOpenMedia(mediaDir, cfg.Unattended.Media)
+	if err != nil && plan.Action != installer.ActionUninstall { // uninstall writes nothing from the media
+		r.bus.Emit(event.Event{Kind: event.Failed, Step: "media", Err: err.Error()})
+		return installer.ExitMedia
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = installer.RunWith(ctx, plan, bundle, r.bus, installer.RunOptions{LogFile: r.logPath, Secrets: &cfg.Host})
+	if err == nil {
+		pid1Break(cfg, "post-installer", os.Stderr)
+	}
+	return installer.ExitCode(err)
+}
+
+// problems reports every problem at once: console, log, webhook.
+func (r *autoRun) problems(ps installer.Problems) {
+	for _, p := range ps {
+		r.bus.Emit(event.Event{Kind: event.Warning, Step: "check", Message: p.String()})
+	}
+	r.bus.Emit(event.Event{Kind: event.Failed, Step: "check",
+		Err: fmt.Sprintf("%d problem(s) with the kernel arguments; nothing was written:\n%s", len(ps), ps.Error())})
+}
+
+// start opens the log and wires the event consumers: console, log file,
+// tail, webhook. Each gets its own queue on the bus.
+func (r *autoRun) start(logPath string) error {
+	if logPath == "" {
+		logPath = "/run/node-installer/install.log"
+		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+			logPath = filepath.Join(os.TempDir(), "node-installer-install.log")
+		}
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("log file: %w", err)
+	}
+	r.logPath, r.logFile = logPath, f
+	level := slog.LevelInfo
+	if r.cfg.Unattended.LogLevel == "debug" {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
+	r.bus = event.NewBus()
+	r.tail = event.NewTail(20)
+	tty := false
+	if out, ok := r.stdout.(*os.File); ok {
+		tty = event.IsTerminal(out)
+	}
+	r.waits = append(r.waits,
+		event.Attach(r.bus, event.NewConsole(r.stdout, tty), 256),
+		event.Attach(r.bus, event.NewLogSink(logger), 1024),
+		event.Attach(r.bus, r.tail, 256))
+	if u := r.cfg.Unattended.Webhook; u != "" {
+		r.webhook = event.NewWebhook(u, event.WebhookOptions{Tail: r.tail.Lines, Logger: logger, Node: autoNodeIdentity(r.cfg)})
+		r.waits = append(r.waits, event.Attach(r.bus, r.webhook, 1024))
+	}
+	r.bus.Emit(event.Event{Kind: event.Started, Message: fmt.Sprintf("node-installer %s: unattended %s, log %s", version, r.cfg.Action, logPath)})
+	return nil
+}
+
+// finish drains the consumers; on failure it shows the log's tail.
+func (r *autoRun) finish(code int) {
+	r.bus.Close()
+	for _, w := range r.waits {
+		w()
+	}
+	if r.webhook != nil {
+		sent, dropped := r.webhook.Close(webhookFlushTimeout)
+		if dropped > 0 {
+			fmt.Fprintf(r.stderr, "webhook: %d event(s) sent, %d not delivered\n", sent, dropped)
+		}
+	}
+	r.logFile.Close()
+	if code != installer.ExitOK && code != installer.ExitInstalled {
+		fmt.Fprintf(r.stderr, "\nnode-installer: %s (exit code %d)\n--- last lines of %s ---\n", autoExitText(code), code, r.logPath)
+		for _, l := range autoLogTail(r.logPath, 15) {
+			fmt.Fprintln(r.stderr, l)
+		}
+	}
+}
+
+func autoExitText(code int) string {
+	switch code {
+	case installer.ExitInvalid:
+		return "the kernel arguments have problems; nothing was written"
+	case installer.ExitMedia:
+		return "the media bundle is unusable; nothing was written"
+	case installer.ExitVerify:
+		return "an image did not match its manifest; the disk is marked unfinished and does not boot it"
+	case installer.ExitNoAction:
+		return "no unattended action on the kernel command line"
+	case installer.ExitNotSupported:
+		return "this action is not supported yet; nothing was written"
+	case installer.ExitInterrupted:
+		return "interrupted"
+	}
+	return "the run failed"
+}
+
+// autologTail returns the last n lines of the log file.
+func autoLogTail(path string, n int) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return lines[max(0, len(lines)-n):]
+}
+
+// autonodeIdentity names the machine in webhook payloads.
+func autoNodeIdentity(cfg installer.Config) map[string]string {
+	id := map[string]string{}
+	if cfg.Network.Hostname != "" {
+		id["hostname"] = cfg.Network.Hostname
+	}
+	if cfg.Network.BootIfMAC != "" {
+		id["mac"] = cfg.Network.BootIfMAC
+	}
+	for k, p := range map[string]string{"serial": "/sys/class/dmi/id/product_serial", "uuid": "/sys/class/dmi/id/product_uuid"} {
+		if b, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(b)) != "" {
+			id[k] = strings.TrimSpace(string(b))
+		}
+	}
+	return id
+}
+
+// autoopenMedia opens the bundle named by --media, else node.media, else
+// the first search location holding a manifest.
+func autoOpenMedia(flagDir, cfgDir string) (*media.Bundle, error) {
+	dir := flagDir
+	if dir == "" {
+		dir = cfgDir
+	}
+	if strings.Contains(dir, "://") {
+		return nil, fmt.Errorf("node.media=%s: fetching a bundle over the network is %w: %w", dir, installer.ErrNotSupported, installer.ErrMedia)
+	}
+	if dir == "" {
+		for _, d := range mediaSearch {
+			if _, err := os.Stat(filepath.Join(d, media.ManifestName)); err == nil {
+				dir = d
+				break
+			}
+		}
+		if dir == "" {
+			return nil, fmt.Errorf("no media bundle (manifest.json) in %s; give --media or node.media=: %w", strings.Join(mediaSearch, ", "), installer.ErrMedia)
+		}
+	}
+	b, err := media.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", installer.ErrMedia, err)
+	}
+	return b, nil
+}
+
+// autoFacts probes the machine or loads a profile; --disk images or
+// devices replace the probed disks (and are then the only candidates).
+func autoFacts(path string, disks []string) (facts installer.Facts, err error) {
+	if path != "" {
+		facts, err = installer.LoadFacts(path)
+	} else {
+		facts, err = installer.Probe()
+		if err != nil && len(disks) > 0 {
+			err = nil // the named disks replace what failed to probe
+		}
+	}
+	if err != nil {
+		return facts, err
+	}
+	if len(disks) == 0 {
+		return facts, nil
+	}
+	facts.Disks = nil
+	var probed []storage.Disk
+	images := 0
+	defer func() {
+		// An image file is installed for another machine, which boots
+		// it with UEFI: this machine's firmware does not matter.
+		if images == len(disks) {
+			facts.Firmware = "uefi"
+		}
+	}()
+	for _, p := range disks {
+		st, err := os.Stat(p)
+		if err != nil {
+			return facts, fmt.Errorf("--disk %s: %w", p, err)
+		}
+		if st.Mode().IsRegular() {
+			d, err := storage.ProbeImage(p)
+			if err != nil {
+				return facts, fmt.Errorf("--disk %s: %w", p, err)
+			}
+			facts.Disks = append(facts.Disks, d)
+			images++
+			continue
+		}
+		if probed == nil {
+			if probed, err = storage.Probe("/sys", "/dev"); err != nil {
+				return facts, fmt.Errorf("--disk %s: %w", p, err)
+			}
+		}
+		found := false
+		for _, d := range probed {
+			if d.Path == p {
+				facts.Disks, found = append(facts.Disks, d), true
+			}
+		}
+		if !found {
+			return facts, fmt.Errorf("--disk %s: neither an image file nor a disk the probe lists", p)
+		}
+	}
+	return facts, nil
+}
+
+// autoDiskFlags collects repeated --disk flags.
+type autoDiskFlags []string
+
+func (d *autoDiskFlags) String() string     { return strings.Join(*d, ",") }
+func (d *autoDiskFlags) Set(v string) error { *d = append(*d, v); return nil }
+
+func autoFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

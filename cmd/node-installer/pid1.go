@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"node-installer/installer"
+)
+
+// PID 1 of an installer initramfs: the kernel panics when init exits,
+// so the run ends by powering off, rebooting or halting (node.after),
+// and a failed run stays on the console with its error and never reboots.
+
+// pid1Setup mounts the API filesystems a bare initramfs may lack. Errors
+// are ignored: a mount that exists already is fine.
+func pid1Setup() {
+	for _, m := range []struct{ src, dir, fstype string }{
+		{"proc", "/proc", "proc"},
+		{"sysfs", "/sys", "sysfs"},
+		{"devtmpfs", "/dev", "devtmpfs"},
+		{"tmpfs", "/run", "tmpfs"},
+		{"tmpfs", "/tmp", "tmpfs"},
+		{"efivarfs", "/sys/firmware/efi/efivars", "efivarfs"},
+	} {
+		if _, err := os.Stat(m.dir); err != nil {
+			continue
+		}
+		_ = unix.Mount(m.src, m.dir, m.fstype, 0, "")
+	}
+}
+
+// afterAction maps node.after to what happens after a successful run.
+type afterAction struct {
+	cmd  int    // unix.LINUX_REBOOT_CMD_*
+	verb string // for the console
+}
+
+func pid1AfterOf(after string) (afterAction, bool) {
+	switch after {
+	case "", "reboot":
+		return afterAction{unix.LINUX_REBOOT_CMD_RESTART, "rebooting"}, true
+	case "poweroff":
+		return afterAction{unix.LINUX_REBOOT_CMD_POWER_OFF, "powering off"}, true
+	case "halt":
+		return afterAction{unix.LINUX_REBOOT_CMD_HALT, "halting"}, true
+	}
+	return afterAction{}, false // shell
+}
+
+// pid1End never returns.
+func pid1End(code int, cfg installer.Config) {
+	ok := code == installer.ExitOK || code == installer.ExitInstalled
+	if !ok {
+		// Never reboot on failure: a reboot would PXE-boot into the same
+		// failure, and the error would scroll away.
+		fmt.Fprintln(os.Stderr, "\nThe node stays here. Fix the kernel arguments or the media and boot again.")
+		for {
+			if pid1Shell() {
+				continue
+			}
+			time.Sleep(time.Hour)
+		}
+	}
+	pid1Break(cfg, "pre-reboot", os.Stderr)
+	a, power := pid1AfterOf(cfg.Unattended.After)
+	if !power {
+		pid1Shell()
+		a, _ = pid1AfterOf("poweroff")
+	}
+	if d := cfg.Unattended.RebootDelay; d > 0 {
+		fmt.Fprintf(os.Stderr, "%s in %d s\n", a.verb, d)
+		time.Sleep(time.Duration(d) * time.Second)
+	}
+	fmt.Fprintln(os.Stderr, a.verb)
+	unix.Sync()
+	for {
+		if err := unix.Reboot(a.cmd); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", a.verb, err)
+		}
+		time.Sleep(time.Minute)
+	}
+}
+
+// pid1Break runs a shell at node.break=point (as oVirt Node did), when there is
+// one to run; the run goes on when it exits.
+func pid1Break(cfg installer.Config, point string, w *os.File) {
+	if cfg.Unattended.Break != point {
+		return
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		fmt.Fprintf(w, "node.break=%s: no shell in this image, going on\n", point)
+		return
+	}
+	fmt.Fprintf(w, "node.break=%s: starting a shell; exit it to continue\n", point)
+	pid1RunShell(sh)
+}
+
+// pid1Shell offers /bin/sh on the console; false when there is none.
+func pid1Shell() bool {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		return false
+	}
+	fmt.Fprintln(os.Stderr, "Press Enter for a shell.")
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		return false
+	}
+	pid1RunShell(sh)
+	return true
+}
+
+func pid1RunShell(sh string) {
+	c := exec.Command(sh)
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	_ = c.Run()
+}

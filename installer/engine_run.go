@@ -1,0 +1,79 @@
+package installer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"node-installer/installer/media"
+	"node-installer/internal/event"
+	"node-installer/network"
+)
+
+// Run executes plan.Action with the files of bundle, emitting events to
+// sink. It takes no decisions: the plan says which disks, partitions and
+// files. A plan with problems writes nothing. Install and reinstall run
+// the install engine (a reinstall wipes its disk set first); upgrade runs
+// UpgradeDisk on the plan's disk; uninstall runs UninstallDisks on the
+// plan's disk set and needs no bundle.
+//
+// The plan's Config has its password hashes masked: pass the real ones
+// with RunWith and RunOptions.Secrets when the plan sets a password.
+func Run(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Sink) error {
+	return RunWith(ctx, plan, bundle, sink, RunOptions{})
+}
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Sink, o RunOptions) error {
+	if sink == nil {
+		sink = event.Discard{}
+	}
+	fail := func(err error) error {
+		sink.Emit(event.Event{Kind: event.Failed, Step: "check", Err: err.Error()})
+		return err
+	}
+	if !plan.OK() {
+		return fail(fmt.Errorf("the plan has problems, nothing written:\n%w", plan.Problems))
+	}
+	if bundle == nil && plan.Action != ActionUninstall {
+		return fail(fmt.Errorf("no media bundle: %w", ErrMedia))
+	}
+	cfg := plan.Config
+	if o.Secrets != nil {
+		cfg.Host.AdminPW, cfg.Host.RootPW = o.Secrets.AdminPW, o.Secrets.RootPW
+	}
+	if cfg.Host.AdminPW == masked || cfg.Host.RootPW == masked {
+		return fail(errors.New("the plan's Config has its password hashes masked: pass them in RunOptions.Secrets"))
+	}
+	switch plan.Action {
+	case ActionInstall, ActionReinstall:
+		if len(plan.Layout.Disks) == 0 {
+			return fail(errors.New("the plan lays out no disk: nothing to install"))
+		}
+		if plan.Action == ActionReinstall && plan.Wipe != nil {
+			if _, err := WipeDisks(ctx, *plan.Wipe, sink); err != nil {
+				return err
+			}
+		}
+		spec := InstallSpec{Action: plan.Action, Layout: plan.Layout, Config: cfg,
+			NetFiles: network.Render(plan.Network), BootParams: plan.BootParams}
+		return Install(ctx, spec, bundle, sink, o)
+	case ActionUpgrade:
+		if plan.Upgrade == nil {
+			return fail(errors.New("the plan names no disk to upgrade"))
+		}
+		_, err := UpgradeDisk(ctx, *plan.Upgrade, bundle, cfg, sink)
+		return err
+	case ActionUninstall:
+		if plan.Uninstall == nil {
+			return fail(errors.New("the plan names no disk set to uninstall"))
+		}
+		o := UninstallOptions{EFIVarsDir: o.EFIVarsDir}
+		if bundle != nil {
+			o.Product = bundle.Manifest.Product
+		}
+		_, err := UninstallDisks(ctx, *plan.Uninstall, o, sink)
+		return err
+	}
+	return fail(fmt.Errorf("action %q: %w", plan.Action, ErrNotSupported))
+}
