@@ -199,6 +199,16 @@ func TestApplyLoop(t *testing.T) {
 			apRun(t, "swapoff", part(6))
 			swapped = false
 
+			// The image file itself is busy while a loop device uses it.
+			before := apSHA(t, img)
+			if _, err := Wipe(context.Background(), Disk{Path: img}, WipeOptions{Chosen: []string{img}}); !errors.Is(err, ErrBusy) ||
+				!strings.Contains(err.Error(), "attached to "+dev) {
+				t.Errorf("Wipe of the image behind %s: %v, want ErrBusy naming it", dev, err)
+			}
+			if apSHA(t, img) != before {
+				t.Error("image changed by a refused wipe")
+			}
+
 			rep, err := Wipe(context.Background(), Disk{Path: dev}, WipeOptions{Chosen: []string{dev}})
 			if err != nil {
 				t.Fatalf("Wipe: %v", err)

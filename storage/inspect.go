@@ -109,7 +109,7 @@ func inspectReader(rep *Report, r io.ReaderAt, ss int) {
 		rep.Partitions = append(rep.Partitions, rp)
 	}
 	for _, p := range rep.Partitions {
-		if p.FSType != "vfat" || (p.TypeGUID != TypeESP && p.Name != "EFI") {
+		if p.FSType != "vfat" || (p.TypeGUID != TypeESP && p.TypeGUID != "0xef" && p.Name != "EFI") {
 			continue
 		}
 		inst, notes, err := InstallationOf(r, p.Start, min(p.Size, rep.Size-p.Start))
