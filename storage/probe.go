@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ProbeOptions says where the kernel's views live. Tests point them at a
@@ -39,16 +40,31 @@ func ProbeWith(o ProbeOptions) ([]Disk, error) {
 	cmdline, _ := os.ReadFile(filepath.Join(o.ProcRoot, "cmdline"))
 	byID := readLinks(filepath.Join(o.DevRoot, "disk", "by-id"))
 	byPath := readLinks(filepath.Join(o.DevRoot, "disk", "by-path"))
+	// Each disk costs a read of its first sectors; on loop devices (and
+	// slow controllers) that is latency, not work: probe disks in parallel.
+	found := make([]Disk, len(ents))
+	ok := make([]bool, len(ents))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, probeParallel)
+	for i, e := range ents {
+		if skipDevice(e.Name()) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			found[i], ok[i] = probeOne(o, e.Name())
+		}()
+	}
+	wg.Wait()
 	var disks []Disk
-	for _, e := range ents {
-		name := e.Name()
-		if skipDevice(name) {
+	for i, d := range found {
+		if !ok[i] {
 			continue
 		}
-		d, ok := probeOne(o, name)
-		if !ok {
-			continue
-		}
+		name := d.Name
 		d.ByID = byID[name]
 		d.ByPath = byPath[name]
 		if d.ByID == nil {
@@ -61,6 +77,9 @@ func ProbeWith(o ProbeOptions) ([]Disk, error) {
 	SortDisks(disks)
 	return disks, nil
 }
+
+// probeParallel bounds the disks read at once.
+const probeParallel = 8
 
 // skipDevice drops kernel devices that are never install targets: RAM
 // disks, compressed swap, device-mapper and md arrays (their members are
@@ -230,10 +249,13 @@ func readContents(d *Disk) {
 func contents(d *Disk, r interface {
 	ReadAt([]byte, int64) (int, error)
 }) {
-	table, entries := readTable(r, d.LogicalSector)
+	// LBA 0-2 (and the entry array) of both sector sizes, and the
+	// whole-disk signatures, in one read
+	head := prefetch(r, 0, 128<<10)
+	table, entries := readTable(head, d.LogicalSector)
 	d.Table = table
 	if table == "" {
-		s := DetectSignature(r, 0, d.Size)
+		s := DetectSignature(head, 0, d.Size)
 		d.Signature, d.Label = s.FSType, s.Label
 	}
 	ss := int64(d.LogicalSector)

@@ -31,6 +31,33 @@ func cstr(b []byte) string {
 	return strings.TrimSpace(string(b))
 }
 
+// sigHeadBytes covers every signature kept near the start of an area
+// (btrfs at 64 KiB + 64 is the farthest, its label ends before 66 KiB + 256).
+const sigHeadBytes = 72 << 10
+
+// headReader serves reads inside [base, base+len(head)) from memory.
+type headReader struct {
+	r    io.ReaderAt
+	base int64
+	head []byte
+}
+
+func (h *headReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= h.base && off+int64(len(p)) <= h.base+int64(len(h.head)) {
+		return copy(p, h.head[off-h.base:]), nil
+	}
+	return h.r.ReadAt(p, off)
+}
+
+// prefetch reads n bytes at off once; a short read (small or sparse
+// image) keeps zeros, as readAt does.
+func prefetch(r io.ReaderAt, off int64, n int) io.ReaderAt {
+	if h, ok := r.(*headReader); ok && off >= h.base && off+int64(n) <= h.base+int64(len(h.head)) {
+		return h
+	}
+	return &headReader{r: r, base: off, head: readAt(r, off, n)}
+}
+
 // Signature is what the first bytes of a disk or partition hold.
 type Signature struct {
 	FSType string // ext2, ext3, ext4, xfs, btrfs, swap, LVM2_member, vfat, squashfs, linux_raid_member, iso9660, crypto_LUKS
@@ -41,6 +68,7 @@ type Signature struct {
 // of r that starts at off and is size bytes long (size 0 = unknown: the
 // signatures kept near the end, mdraid 0.90 and 1.0, are then not looked at).
 func DetectSignature(r io.ReaderAt, off, size int64) Signature {
+	r = prefetch(r, off, sigHeadBytes) // one read serves every check but the end-of-area ones
 	head := readAt(r, off, 4096)
 	// ext2/3/4: superblock at 1024, magic 0xEF53 at 56.
 	if sb := readAt(r, off+1024, 256); binary.LittleEndian.Uint16(sb[56:]) == 0xEF53 {
