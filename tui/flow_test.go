@@ -128,4 +128,21 @@ func TestFullFlowInstall(t *testing.T) {
 			}
 		}
 	}
+	rep := storage.Inspect(paths[0])
+	if rep.Error != "" || len(rep.Problems) > 0 || rep.Installation == nil {
+		t.Fatalf("inspect %s:\n%s", paths[0], rep.Text())
+	}
+	if v := defaultVersion(rep.Installation); v != "4.5.0" || rep.Installation.NotFinished {
+		t.Errorf("inspect: default slot version %q, not finished %v, want 4.5.0 finished:\n%s", v, rep.Installation.NotFinished, rep.Text())
+	}
+}
+
+// defaultVersion is the version of the slot that boots by default.
+func defaultVersion(in *storage.Installation) string {
+	for _, s := range in.Slots {
+		if s.Default {
+			return s.Version
+		}
+	}
+	return ""
 }

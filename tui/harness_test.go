@@ -24,10 +24,11 @@ var update = flag.Bool("update", false, "rewrite the golden screens under testda
 // exactly as tview's event loop routes them, so each key is processed
 // before the next and before the screen is read.
 type harness struct {
-	t    testing.TB
-	a    *App
-	scr  tcell.SimulationScreen
-	done chan error
+	t       testing.TB
+	a       *App
+	scr     tcell.SimulationScreen
+	done    chan error
+	stopped bool
 }
 
 func newHarness(t testing.TB, opts Options) *harness {
@@ -48,6 +49,10 @@ func newHarness(t testing.TB, opts Options) *harness {
 }
 
 func (h *harness) stop() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
 	h.a.tv.Stop()
 	select {
 	case <-h.done:

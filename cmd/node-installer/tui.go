@@ -119,7 +119,6 @@ func probeFacts(disks []string) (installer.Facts, error) {
 			return f, fmt.Errorf("probe disks: %w", err)
 		}
 		f.Disks = all
-		return f, nil
 	}
 	for _, p := range disks {
 		d, err := probeDisk(p)
@@ -127,6 +126,15 @@ func probeFacts(disks []string) (installer.Facts, error) {
 			return f, err
 		}
 		f.Disks = append(f.Disks, d)
+	}
+	// The probe recognises an installation by its partitions; its versions
+	// and state are on the ESP, which Inspect reads (read-only).
+	for i, d := range f.Disks {
+		if d.Installation != nil {
+			if rep := storage.Inspect(d.Path); rep.Installation != nil {
+				f.Disks[i].Installation = rep.Installation
+			}
+		}
 	}
 	return f, nil
 }
