@@ -48,7 +48,6 @@ func debugfsAdminHash(t *testing.T) func(storage.Disk) (string, error) {
 	}
 }
 
-
 // session runs one TUI session on the image files with bundle.
 func session(t *testing.T, facts installer.Facts, b *media.Bundle) *harness {
 	opts := Options{
