@@ -191,6 +191,31 @@ func TestApplyCmdlineOverAnswerFile(t *testing.T) {
 	}
 }
 
+// TestApplyCmdlineOriginsReplaced: a problem in what a kernel argument
+// set names that argument, not the answer-file line it replaced.
+func TestApplyCmdlineOriginsReplaced(t *testing.T) {
+	cfg := Defaults()
+	yml := "network:\n  ips:\n    - method: static\n      address: 192.0.2.10/24\n      gateway: 192.0.2.1\nservices:\n  syslog: {host: a.example.org, port: 514}\n"
+	if ps := LoadAnswerFile(strings.NewReader(yml), &cfg); len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	if ps := ApplyCmdline(&cfg, "ip=192.0.2.20::198.51.100.1:24::eth0:none syslog=bad_host"); len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	want := map[string]string{"network.ips[0].gateway": "ip", "services.syslog": "syslog"}
+	for _, p := range cfg.Validate() {
+		if arg, ok := want[p.Field]; ok {
+			if p.Arg != arg {
+				t.Errorf("%s: problem names %q, want %q", p.Field, p.Arg, arg)
+			}
+			delete(want, p.Field)
+		}
+	}
+	for f := range want {
+		t.Errorf("no problem for %s", f)
+	}
+}
+
 func TestLoadAnswerFileEmpty(t *testing.T) {
 	cfg := Defaults()
 	if ps := LoadAnswerFile(strings.NewReader("# nothing\n"), &cfg); len(ps) > 0 {

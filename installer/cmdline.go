@@ -64,14 +64,13 @@ func init() {
 		"ovirt_upgrade": (*argParser).action,
 		"uninstall":     (*argParser).action,
 	}
-	for k, h := range storageHandlers {
-		handlers[k] = h
-	}
-	for k, h := range networkHandlers {
-		handlers[k] = h
-	}
-	for k, h := range serviceHandlers {
-		handlers[k] = h
+	for _, family := range []map[string]argHandler{storageHandlers, networkHandlers, serviceHandlers} {
+		for k, h := range family {
+			if _, dup := handlers[k]; dup {
+				panic("installer: argument " + k + " handled twice")
+			}
+			handlers[k] = h
+		}
 	}
 }
 
@@ -110,8 +109,15 @@ func (p *argParser) problem(field string, prm cmdline.Param, format string, args
 	p.probs = append(p.probs, Problem{Field: field, Arg: prm.Key, Value: shown(prm), Msg: fmt.Sprintf(format, args...)})
 }
 
-// origin records that field came from prm.
+// origin records that field came from prm. The origins of its
+// sub-fields are dropped: they came from what prm replaced (an answer
+// file), and a problem there must name prm.
 func (p *argParser) origin(field string, prm cmdline.Param) {
+	for f := range p.cfg.Origins {
+		if strings.HasPrefix(f, field) && len(f) > len(field) && (f[len(field)] == '.' || f[len(field)] == '[') {
+			delete(p.cfg.Origins, f)
+		}
+	}
 	p.cfg.Origins[field] = Origin{Arg: prm.Key, Value: shown(prm)}
 }
 
