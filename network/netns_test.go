@@ -65,7 +65,7 @@ func newNS(t testing.TB) *testNS {
 		ns.Close()
 		_ = netns.DeleteNamed(name)
 	})
-	h, err := netlink.NewHandleAt(ns)
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE) // only rtnetlink: xfrm/netfilter may be modules not loaded
 	if err != nil {
 		t.Fatalf("netlink handle in %s: %v", name, err)
 	}

@@ -99,7 +99,9 @@ func netMain(args []string, stdout, stderr io.Writer) int {
 	if !*asJSON {
 		fmt.Fprint(stdout, plan.Text())
 	}
-	h, err := netlink.NewHandle()
+	// rtnetlink only: a handle for every family fails where xfrm_user or
+	// nfnetlink are modules not loaded (the installer initramfs)
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		fmt.Fprintf(stderr, "node-installer net: netlink: %v\n", err)
 		return 1
