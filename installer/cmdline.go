@@ -240,9 +240,9 @@ func (p *argParser) arg(prm cmdline.Param) {
 		h(p, prm)
 		return
 	}
-	if strings.HasPrefix(prm.Key, "node.") {
-		// A typo in a node.* key must not silently change an unattended
-		// run. The value is not shown: it could be anything, even a secret.
+	if strings.HasPrefix(strings.ToLower(prm.Key), "node.") {
+		// A typo in a node.* key (or its case) must not silently change an
+		// unattended run. The value is not shown: it could even be a secret.
 		msg := "unknown argument"
 		if s := suggestKey(prm.Key); s != "" {
 			msg += "; did you mean " + s + "?"

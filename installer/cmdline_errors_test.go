@@ -183,6 +183,7 @@ var invalidCases = []struct {
 	{"node.halt_if_installed with uninstall", "uninstall node.halt_if_installed", "node.halt_if_installed", "conflicts with uninstall"},
 	{"node.allow_downgrade bad", "node.allow_downgrade=2", "node.allow_downgrade", "expects no value"},
 	{"node.* typo suggests", "node.webhok=http://x", "node.webhok", "did you mean node.webhook?"},
+	{"node.* wrong case suggests", "Node.Disk=largest", "Node.Disk", "did you mean node.disk?"},
 	{"node.* unknown without suggestion", "node.colour=blue", "node.colour", "unknown argument"},
 }
 
