@@ -6,8 +6,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/node-installer
 GO      ?= go
 # package:FuzzTarget pairs run briefly by `make test`
-FUZZ    := ./installer:FuzzParseCmdline
-FUZZTIME ?= 10s
+FUZZ    := ./installer:FuzzParseCmdline ./installer:FuzzLoadAnswerFile ./installer:FuzzClassifyVersions \
+           ./internal/cmdline:FuzzTokenize ./internal/bls:FuzzEntry ./network:FuzzMakePlan \
+           ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage/esp:FuzzOpenReadOnly
+FUZZTIME ?= 8s
 
 .PHONY: build demo test deps unit fuzz e2e bench lint clean
 
