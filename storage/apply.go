@@ -65,6 +65,9 @@ func checkLayout(dl DiskLayout, size int64) error {
 			if len(p.Label) > 11 {
 				return fmt.Errorf("%s: FAT label %q longer than 11 characters", where, p.Label)
 			}
+			if err := esp.CheckSize(bytes, ss); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
 		case ContentExt4:
 			if _, err := ext4Args(dl.Disk.Path, int64(p.Start)*int64(ss), bytes, p.Label, ""); err != nil {
 				return fmt.Errorf("%s: %w", where, err)

@@ -136,6 +136,7 @@ func TestApplyRefusesBadLayout(t *testing.T) {
 		{"unknown content", func(dl *DiskLayout) { dl.Partitions[1].Content = "zfs" }, "unknown content"},
 		{"tiny swap", func(dl *DiskLayout) { dl.Partitions[5].Size = 8 }, "swap"},
 		{"empty name", func(dl *DiskLayout) { dl.Partitions[3].Name = "" }, "name"},
+		{"ESP too small for FAT32", func(dl *DiskLayout) { dl.Partitions[0].Size = 16 << 20 / 512 }, "too small for FAT32"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

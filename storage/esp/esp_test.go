@@ -365,3 +365,25 @@ func TestRenameIsOneSectorWrite(t *testing.T) {
 		})
 	}
 }
+
+// A name equal to another file's generated alias gets its own alias.
+func TestAliasCollision(t *testing.T) {
+	size := int64(40 << 20)
+	img := newImage(t, size, 512)
+	fsys, err := Open(img, 1<<20, size, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/d/node-B+3.conf", "/d/NODE-B~1.CON", "/d/NODE-B~2.CON"} {
+		if err := fsys.WriteFile(p, strings.NewReader(p), int64(len(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"/d/node-B+3.conf", "/d/NODE-B~1.CON", "/d/NODE-B~2.CON"} {
+		if got, err := fsys.ReadFile(p); err != nil || string(got) != p {
+			t.Errorf("%s holds %q (%v)", p, got, err)
+		}
+	}
+	fsys.Close()
+	fsck(t, img, size) // duplicate short names would be reported
+}

@@ -104,6 +104,14 @@ func plan(size int64, sectorSize int) (geometry, error) {
 		size, sectorSize, need>>20+1)
 }
 
+// CheckSize reports whether a FAT32 filesystem of size bytes can be made
+// with sectorSize-byte sectors (at least 65525 clusters of at most 4 KiB:
+// about 33 MiB with 512-byte sectors, 257 MiB with 4096-byte ones).
+func CheckSize(size int64, sectorSize int) error {
+	_, err := plan(size, sectorSize)
+	return err
+}
+
 // Format writes an empty FAT32 filesystem labelled label (up to 11
 // characters, upper-cased) into [start, start+size) of dev. Only that
 // range is written.

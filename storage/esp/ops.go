@@ -69,18 +69,22 @@ func (f *FS) place(d *dir, name string, attr byte, cluster, size uint32, prefer 
 	if err := validName(name); err != nil {
 		return 0, err
 	}
-	short, exact := exactShort(name)
-	if !exact {
-		live := parseDir(d.data)
-		var err error
-		short, err = makeShort(name, func(s [11]byte) bool {
-			for _, e := range live {
-				if e.short == s {
-					return true
-				}
+	live := parseDir(d.data)
+	taken := func(s [11]byte) bool {
+		for _, e := range live {
+			if e.short == s {
+				return true
 			}
-			return false
-		})
+		}
+		return false
+	}
+	short, exact := exactShort(name)
+	if exact && taken(short) {
+		exact = false // another file's alias: this name gets a long entry and its own alias
+	}
+	if !exact {
+		var err error
+		short, err = makeShort(name, taken)
 		if err != nil {
 			return 0, err
 		}
