@@ -385,3 +385,45 @@ func TestBondCreateFailureChangesNothing(t *testing.T) {
 		t.Errorf("failed creation left changes:\n%s", d)
 	}
 }
+
+func TestApplySetsMAC(t *testing.T) {
+	t.Parallel() // own namespaces and processes
+	node, peer := pair(t, 1)
+	linkUp(t, peer, "p0")
+	linkUp(t, node, "v0") // up already: the MAC change must still happen
+	plan, err := MakePlan(Config{BootIf: "v0", IPs: []IP{{Method: "off", MAC: "02:00:00:00:00:42", MTU: 1280}}}, probeNS(t, node))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := apply(t, node, plan, ApplyOptions{})
+	l, _ := node.h.LinkByName("v0")
+	if l.Attrs().HardwareAddr.String() != "02:00:00:00:00:42" || l.Attrs().MTU != 1280 || l.Attrs().Flags&net.FlagUp == 0 {
+		t.Errorf("v0: MAC %s MTU %d up %v (changes %q)", l.Attrs().HardwareAddr, l.Attrs().MTU, l.Attrs().Flags&net.FlagUp != 0, res.Changes)
+	}
+	if again := apply(t, node, plan, ApplyOptions{}); len(again.Changes) != 0 {
+		t.Errorf("second Apply changed %q", again.Changes)
+	}
+}
+
+func TestApplyStaticWithoutCarrierWarns(t *testing.T) {
+	t.Parallel() // own namespaces and processes
+	node, _ := pair(t, 1) // the peer stays down: no carrier
+	plan, err := MakePlan(Config{BootIf: "v0", IPs: []IP{{Address: pfx("192.0.2.10/24"), Method: "none"}}}, probeNS(t, node))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := apply(t, node, plan, ApplyOptions{CarrierTimeout: 200 * time.Millisecond})
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no carrier on v0 within 200ms (static configuration applied anyway)") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+	l, _ := node.h.LinkByName("v0")
+	if as, _ := node.h.AddrList(l, netlink.FAMILY_V4); len(as) != 1 {
+		t.Errorf("static address not applied without carrier: %v", as)
+	}
+	// DHCP cannot work without carrier: that is an error
+	dplan, _ := MakePlan(Config{BootIf: "v0"}, probeNS(t, node))
+	_, err = Apply(context.Background(), node.h, dplan, ApplyOptions{NetNS: node.ns, CarrierTimeout: 200 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "no carrier on v0 within 200ms") {
+		t.Errorf("DHCP without carrier: %v", err)
+	}
+}
