@@ -406,7 +406,7 @@ func TestApplySetsMAC(t *testing.T) {
 }
 
 func TestApplyStaticWithoutCarrierWarns(t *testing.T) {
-	t.Parallel() // own namespaces and processes
+	t.Parallel()          // own namespaces and processes
 	node, _ := pair(t, 1) // the peer stays down: no carrier
 	plan, err := MakePlan(Config{BootIf: "v0", IPs: []IP{{Address: pfx("192.0.2.10/24"), Method: "none"}}}, probeNS(t, node))
 	if err != nil {
