@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strings"
@@ -158,5 +159,28 @@ func TestApplyRefusesBadLayout(t *testing.T) {
 				t.Fatal("the disk changed although the layout was refused")
 			}
 		})
+	}
+}
+
+// TestApplyHugeDisk: past 2 TiB the protective MBR must say 0xFFFFFFFF
+// sectors (go-diskfs truncates to 32 bits; Apply fixes it).
+func TestApplyHugeDisk(t *testing.T) {
+	apNeed(t, "sgdisk")
+	size := int64(3 << 40)
+	img := apSparse(t, size)
+	dl := DiskLayout{Disk: Disk{Path: img, Size: size}, SectorSize: 512, Partitions: []PlannedPartition{
+		{Number: 1, Name: "EFI", TypeGUID: TypeESP, Start: 2048, Size: 64 << 20 / 512, Content: ContentESP, Label: "NODE-EFI"},
+		{Number: 2, Name: "Data", TypeGUID: TypeSrv, Start: 2048 + 64<<20/512, Size: uint64(size/512) - 4096 - 64<<20/512, Content: ContentEmpty},
+	}}
+	if err := Apply(context.Background(), dl, nil); err != nil {
+		t.Fatal(err)
+	}
+	mbr := make([]byte, 512)
+	apOpen(t, img).ReadAt(mbr, 0)
+	if got := binary.LittleEndian.Uint32(mbr[446+12:]); got != 0xFFFFFFFF {
+		t.Errorf("protective MBR size %#x, want 0xffffffff", got)
+	}
+	if out := apRun(t, "sgdisk", "-v", img); !strings.Contains(out, "No problems found") {
+		t.Errorf("sgdisk -v:\n%s", out)
 	}
 }
