@@ -112,7 +112,7 @@ func (p *Plan) planInstall(cfg Config, spec storage.Spec, facts Facts, disks []s
 		if err == nil {
 			p.Layout = l // a layout with problems is never shown as if it could be written
 		}
-		p.Problems = append(p.Problems, problemsOf(err, "storage.volumes", "")...)
+		p.Problems = append(p.Problems, problemsOf(err, "storage.layout", "")...)
 	}
 	if cfg.Action == ActionReinstall {
 		set := PlanWipeSet(ch, disks)

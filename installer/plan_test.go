@@ -74,7 +74,7 @@ var planCases = []struct {
 	{"nvme-4kn-sas", "esp-too-small-4kn", "storage_init=/dev/sda storage_vol=200", false, "/dev/sda"},
 	{"nvme-4kn-sas", "both-disks", "storage_init=/dev/nvme0n1,/dev/sda storage_vol=::::::4096:-1 BOOTIF=ens1f1 ip=dhcp", true, "/dev/nvme0n1"},
 	{"small-disk", "bare-too-small", "storage_init", false, ""},
-	{"small-disk", "explicit-too-small", "storage_init=/dev/vda", false, ""},
+	{"small-disk", "explicit-too-small", "storage_init=/dev/vda", false, "/dev/vda"},
 	{"disks64", "bare", "storage_init", true, "/dev/sda"},
 	{"disks64", "selector-serial", "storage_init node.disk=serial=ZC100042X", true, "/dev/sdaq"},
 	{"disks64", "scsi-all", "storage_init=scsi:ALL", true, "/dev/sda"},

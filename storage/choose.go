@@ -191,8 +191,10 @@ func (c *chooser) result() Choice {
 }
 
 // unusable says why d cannot be written, "" when it can. explicit is true
-// when the admin named this very disk (removable disks are then fine).
-func (c *chooser) unusable(d Disk, explicit bool, role string) string {
+// when the admin named this disk or its bus (removable disks are then
+// fine); named when a path or serial names exactly this disk: its size is
+// then left to PlanLayout, which says what is missing and what would fit.
+func (c *chooser) unusable(d Disk, explicit bool, role string, named ...bool) string {
 	switch {
 	case d.BootMedia:
 		return "boot media: the running live system is on it"
@@ -205,7 +207,7 @@ func (c *chooser) unusable(d Disk, explicit bool, role string) string {
 	if role == "data" {
 		minMiB = MinDataDiskMiB(c.spec)
 	}
-	if d.Size>>20 < minMiB {
+	if d.Size>>20 < minMiB && !(len(named) > 0 && named[0]) {
 		return fmt.Sprintf("too small: %d MiB, the layout needs at least %d MiB", d.Size>>20, minMiB)
 	}
 	if d.Removable && !explicit {
@@ -330,7 +332,7 @@ func (c *chooser) resolveRefs(arg string, refs []DiskRef, role string) []error {
 				c.note(i, "not chosen: "+r.Raw+" takes the first eligible disk of the bus only")
 				continue
 			}
-			if why := c.unusable(d, single || r.Bus != "", role); why != "" {
+			if why := c.unusable(d, single || r.Bus != "", role, single); why != "" {
 				c.note(i, "matches "+arg+" item "+r.Raw+" but "+why)
 				whyNot = append(whyNot, d.Name+": "+why)
 				continue

@@ -29,7 +29,7 @@ func TestPlanCommand(t *testing.T) {
 		{"ok", []string{"--facts", profile("virtio-1disk"), "--cmdline", "storage_init console=ttyS0"}, 0,
 			[]string{"action: install", "* /dev/vda", "7  38930432  83884031", "boot parameters passed through: console=ttyS0", "no problems"}},
 		{"problems exit 1", []string{"--facts", profile("small-disk"), "--cmdline", "storage_init=/dev/vda"}, 1,
-			[]string{"too small: 8192 MiB", "problems (1)"}},
+			[]string{"9026 MiB are missing; storage_vol=512:0:3647:64:64:-1 would fit", "problems (1)"}},
 		{"bad flag", []string{"--nope"}, 2, nil},
 		{"stray argument", []string{"--facts", profile("virtio-1disk"), "storage_init"}, 2, nil},
 		{"missing profile", []string{"--facts", "/nonexistent.json", "--cmdline", ""}, 2, nil},
