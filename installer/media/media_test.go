@@ -297,3 +297,33 @@ func TestReaderFailsOnLastByteWithoutEOF(t *testing.T) {
 		t.Errorf("Finish on an unread good file: %v", err)
 	}
 }
+
+// FuzzOpen feeds arbitrary manifest.json contents to Open: it must
+// return a bundle whose manifest passes Check, or an error, never panic.
+func FuzzOpen(f *testing.F) {
+	base := f.TempDir()
+	if err := BuildDemo(base, "1.0"); err != nil {
+		f.Fatal(err)
+	}
+	good, _ := os.ReadFile(filepath.Join(base, ManifestName))
+	f.Add(good)
+	f.Add([]byte(`{"product":"p","version":"1","files":[{"name":"../x","role":"kernel","size":-1,"sha256":"zz"}]}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, manifest []byte) {
+		if err := os.WriteFile(filepath.Join(base, ManifestName), manifest, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Open(base)
+		if err != nil {
+			return
+		}
+		if cerr := b.Manifest.Check(); cerr != nil {
+			t.Fatalf("Open accepted a manifest that Check refuses: %v", cerr)
+		}
+		for _, r := range Roles {
+			if _, ok := b.Manifest.File(r); !ok {
+				t.Fatalf("Open accepted a manifest without %s", r)
+			}
+		}
+	})
+}
