@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"node-installer/installer"
 	"node-installer/installer/media"
 	"node-installer/internal/event"
-	"node-installer/network"
 	"node-installer/storage"
 	"node-installer/tui"
 )
@@ -70,13 +68,7 @@ func newSession(cmdline, mediaDir string, disks []string) (*session, error) {
 		}
 	}
 	cfg, problems := parseCmdline(cmdline)
-	if mediaDir == "" {
-		mediaDir = cfg.Unattended.Media
-	}
-	if mediaDir == "" {
-		return nil, errors.New("no media bundle: give --media DIR or node.media=DIR")
-	}
-	b, err := media.Open(mediaDir)
+	b, err := autoOpenMedia(mediaDir, cfg.Unattended.Media)
 	if err != nil {
 		return nil, err
 	}
@@ -106,29 +98,14 @@ func newSession(cmdline, mediaDir string, disks []string) (*session, error) {
 	return s, nil
 }
 
-// probeFacts reads the machine, or only the given disks (image files or devices).
+// probeFacts reads the machine (installer.Probe), or only the given disks
+// (image files or devices) as `auto --disk` does; installed versions come
+// from the ESP, which storage.Inspect reads.
 func probeFacts(disks []string) (installer.Facts, error) {
-	f := installer.Facts{Firmware: firmware(), MemBytes: memBytes()}
-	nics, err := network.Probe("/sys")
-	if err == nil {
-		f.NICs = nics
+	f, err := autoFacts("", disks)
+	if err != nil {
+		return f, err
 	}
-	if len(disks) == 0 {
-		all, err := storage.Probe("/sys", "/dev")
-		if err != nil {
-			return f, fmt.Errorf("probe disks: %w", err)
-		}
-		f.Disks = all
-	}
-	for _, p := range disks {
-		d, err := probeDisk(p)
-		if err != nil {
-			return f, err
-		}
-		f.Disks = append(f.Disks, d)
-	}
-	// The probe recognises an installation by its partitions; its versions
-	// and state are on the ESP, which Inspect reads (read-only).
 	for i, d := range f.Disks {
 		if d.Installation != nil {
 			if rep := storage.Inspect(d.Path); rep.Installation != nil {
@@ -170,13 +147,6 @@ func resolvePath(p string) (string, error) {
 		r = "/dev/" + strings.TrimLeft(strings.ReplaceAll(r, "../", ""), "/")
 	}
 	return r, nil
-}
-
-func firmware() string {
-	if _, err := os.Stat("/sys/firmware/efi"); err == nil {
-		return "uefi"
-	}
-	return "bios"
 }
 
 // memBytes is MemTotal of /proc/meminfo.
