@@ -7,7 +7,7 @@ import (
 
 // benchLayout is the SPEC §4 default layout on a 64 GiB disk: EFI 512 MiB,
 // two 4 GiB slots, Config 64 MiB, Logging 2 GiB, Swap 8 GiB, Data the rest.
-func benchLayout(path string, size int64) DiskLayout {
+func apBenchLayout(path string, size int64) DiskLayout {
 	vols := []struct {
 		name    string
 		typ     string
@@ -43,7 +43,7 @@ func BenchmarkApply64G(b *testing.B) {
 	apNeed(b, "mkfs.ext4")
 	size := int64(64 << 30)
 	img := apSparse(b, size)
-	dl := benchLayout(img, size)
+	dl := apBenchLayout(img, size)
 	for b.Loop() {
 		if err := Apply(context.Background(), dl, nil); err != nil {
 			b.Fatal(err)
@@ -57,7 +57,7 @@ func BenchmarkWipe64G(b *testing.B) {
 	apNeed(b, "mkfs.ext4")
 	size := int64(64 << 30)
 	img := apSparse(b, size)
-	dl := benchLayout(img, size)
+	dl := apBenchLayout(img, size)
 	opts := WipeOptions{Chosen: []string{img}}
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {

@@ -32,7 +32,7 @@ func updating() bool {
 
 // testLayout builds the SPEC §4 layout with small sizes (MiB) on a disk of
 // size bytes, 1 MiB aligned; Data fills the rest.
-func testLayout(path string, size int64, ss int) DiskLayout {
+func apLayout(path string, size int64, ss int) DiskLayout {
 	efi := int64(64)
 	if ss == 4096 {
 		efi = 260

@@ -19,7 +19,7 @@ import (
 
 // loopAttach attaches img as a loop device with partition support and
 // the given logical sector size; detached when the test ends.
-func loopAttach(t *testing.T, img string, ss int) string {
+func apLoop(t *testing.T, img string, ss int) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: loop devices")
@@ -38,7 +38,7 @@ func loopAttach(t *testing.T, img string, ss int) string {
 	return dev
 }
 
-func devSize(t *testing.T, p string) int64 {
+func apDevSize(t *testing.T, p string) int64 {
 	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
@@ -52,7 +52,7 @@ func devSize(t *testing.T, p string) int64 {
 	return int64(n)
 }
 
-func isBlock(p string) bool {
+func apIsBlock(p string) bool {
 	var st unix.Stat_t
 	return unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK
 }
@@ -66,9 +66,9 @@ func TestApplyLoop(t *testing.T) {
 	for _, ss := range []int{512, 4096} {
 		t.Run(fmt.Sprintf("sector %d", ss), func(t *testing.T) {
 			img := apSparse(t, 1<<30)
-			dev := loopAttach(t, img, ss)
-			size := devSize(t, dev)
-			dl := testLayout(dev, size, ss)
+			dev := apLoop(t, img, ss)
+			size := apDevSize(t, dev)
+			dl := apLayout(dev, size, ss)
 			dl.Disk.Transport = "loop"
 			rec := &apRecorder{}
 			if err := Apply(context.Background(), dl, rec); err != nil {
@@ -76,10 +76,10 @@ func TestApplyLoop(t *testing.T) {
 			}
 			part := func(n int) string { return fmt.Sprintf("%sp%d", dev, n) }
 			for _, p := range dl.Partitions {
-				if !isBlock(part(p.Number)) {
+				if !apIsBlock(part(p.Number)) {
 					t.Fatalf("%s: no block device node", part(p.Number))
 				}
-				if got, want := devSize(t, part(p.Number)), int64(p.Size)*int64(ss); got != want {
+				if got, want := apDevSize(t, part(p.Number)), int64(p.Size)*int64(ss); got != want {
 					t.Errorf("%s: %d bytes, planned %d", part(p.Number), got, want)
 				}
 			}
@@ -98,7 +98,7 @@ func TestApplyLoop(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if !isBlock(part(3)) || devSize(t, part(3)) != int64(dl.Partitions[2].Size)*int64(ss) {
+			if !apIsBlock(part(3)) || apDevSize(t, part(3)) != int64(dl.Partitions[2].Size)*int64(ss) {
 				t.Errorf("%s not recreated", part(3))
 			}
 			// sfdisk reads the device with its real sector size.
@@ -214,7 +214,7 @@ func TestApplyLoop(t *testing.T) {
 				t.Fatalf("Wipe: %v", err)
 			}
 			if len(rep.Signatures) < 10 {
-				t.Errorf("wipe removed only %v", hitKeys(rep.Signatures))
+				t.Errorf("wipe removed only %v", apHitKeys(rep.Signatures))
 			}
 			if ps := kernelParts("/sys/block", filepath.Base(dev)); len(ps) != 0 {
 				t.Errorf("kernel partitions left after wipe: %v", ps)

@@ -23,7 +23,7 @@ func TestApplyImage(t *testing.T) {
 		t.Run(fmt.Sprintf("sector %d", ss), func(t *testing.T) {
 			size := int64(1 << 30)
 			img := apSparse(t, size)
-			dl := testLayout(img, size, ss)
+			dl := apLayout(img, size, ss)
 			rec := &apRecorder{}
 			if err := Apply(context.Background(), dl, rec); err != nil {
 				t.Fatalf("Apply: %v", err)
@@ -149,7 +149,7 @@ func TestApplyRefusesBadLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := apSHA(t, img)
-			dl := testLayout(img, size, 512)
+			dl := apLayout(img, size, 512)
 			tc.mutate(&dl)
 			err := Apply(context.Background(), dl, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -16,11 +16,11 @@ import (
 
 // installedImage applies the test layout and writes the ESP files of an
 // installation as the engine does; files maps ESP paths to contents.
-func installedImage(t *testing.T, ss int, files map[string]string) (string, DiskLayout) {
+func apInstalled(t *testing.T, ss int, files map[string]string) (string, DiskLayout) {
 	t.Helper()
 	size := int64(1 << 30)
 	img := apSparse(t, size)
-	dl := testLayout(img, size, ss)
+	dl := apLayout(img, size, ss)
 	if err := Apply(context.Background(), dl, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func installedImage(t *testing.T, ss int, files map[string]string) (string, Disk
 	return img, dl
 }
 
-func entry(slot, version string) string {
+func apEntry(slot, version string) string {
 	return "title Node " + version + "\nversion " + version + "\nlinux /node/" + slot + "/vmlinuz\ninitrd /node/" + slot +
 		"/initrd.img\noptions root=PARTLABEL=Root" + slot + " node.slot=" + slot + "\n"
 }
@@ -69,22 +69,22 @@ func TestInspectInstallation(t *testing.T) {
 		wantSlots   string // name:version:default:left:done ...
 		notFinished bool
 	}{
-		{"fresh install, slot A only", 512, with(map[string]string{"/loader/entries/node-A.conf": entry("A", "4.5.1")}),
+		{"fresh install, slot A only", 512, with(map[string]string{"/loader/entries/node-A.conf": apEntry("A", "4.5.1")}),
 			"A:4.5.1:true:-1:-1 B:4.5.2:false:-1:-1", false},
 		{"upgrade being tried", 4096, with(map[string]string{
-			"/loader/entries/node-A.conf":     entry("A", "4.5.1"),
-			"/loader/entries/node-B+2-1.conf": entry("B", "4.5.2")}),
+			"/loader/entries/node-A.conf":     apEntry("A", "4.5.1"),
+			"/loader/entries/node-B+2-1.conf": apEntry("B", "4.5.2")}),
 			"A:4.5.1:false:-1:-1 B:4.5.2:true:2:1", false},
 		{"upgrade failed, fall back", 512, with(map[string]string{
-			"/loader/entries/node-A.conf":     entry("A", "4.5.1"),
-			"/loader/entries/node-B+0-3.conf": entry("B", "4.5.2")}),
+			"/loader/entries/node-A.conf":     apEntry("A", "4.5.1"),
+			"/loader/entries/node-B+0-3.conf": apEntry("B", "4.5.2")}),
 			"A:4.5.1:true:-1:-1 B:4.5.2:false:0:3", false},
 		{"unfinished install", 512, with(map[string]string{"/node/unfinished": "install\n"}),
 			"A:4.5.1:false:-1:-1 B:4.5.2:false:-1:-1", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			img, _ := installedImage(t, tc.ss, tc.files)
+			img, _ := apInstalled(t, tc.ss, tc.files)
 			rep := Inspect(img)
 			if rep.Error != "" || rep.Table != "gpt" || rep.SectorSize != tc.ss || len(rep.Partitions) != 7 {
 				t.Fatalf("report: %s", rep.Text())
@@ -95,7 +95,7 @@ func TestInspectInstallation(t *testing.T) {
 			}
 			var got []string
 			for _, s := range in.Slots {
-				got = append(got, strings.Join([]string{s.Name, s.Version, boolStr(s.Default), itoa(s.TriesLeft), itoa(s.TriesDone)}, ":"))
+				got = append(got, strings.Join([]string{s.Name, s.Version, apBool(s.Default), apItoaInt(s.TriesLeft), apItoaInt(s.TriesDone)}, ":"))
 			}
 			if g := strings.Join(got, " "); g != tc.wantSlots {
 				t.Errorf("slots = %s, want %s\n%s", g, tc.wantSlots, rep.Text())
@@ -112,20 +112,20 @@ func TestInspectInstallation(t *testing.T) {
 	}
 }
 
-func boolStr(b bool) string {
+func apBool(b bool) string {
 	if b {
 		return "true"
 	}
 	return "false"
 }
 
-func itoa(n int) string { return apItoa(int64(n)) }
+func apItoaInt(n int) string { return apItoa(int64(n)) }
 
 func TestInspectText(t *testing.T) {
-	img, _ := installedImage(t, 512, map[string]string{
+	img, _ := apInstalled(t, 512, map[string]string{
 		"/node/product":                   "node\n",
-		"/loader/entries/node-A.conf":     entry("A", "4.5.1"),
-		"/loader/entries/node-B+1-2.conf": entry("B", "4.5.2"),
+		"/loader/entries/node-A.conf":     apEntry("A", "4.5.1"),
+		"/loader/entries/node-B+1-2.conf": apEntry("B", "4.5.2"),
 	})
 	rep := Inspect(img)
 	txt := guidRe.ReplaceAllString(strings.ReplaceAll(rep.Text(), img, "IMG"), "GUID")
@@ -155,7 +155,7 @@ func TestInspectGarbage(t *testing.T) {
 	rnd := make([]byte, 1<<20)
 	rand.New(rand.NewSource(1)).Read(rnd)
 	gptImg := func(t *testing.T) string {
-		return writeGPTImage(t, 64<<20, 512)
+		return apGPTImage(t, 64<<20, 512)
 	}
 	cases := []struct {
 		name string
@@ -169,12 +169,12 @@ func TestInspectGarbage(t *testing.T) {
 		{"missing file", func(*testing.T) string { return filepath.Join(dir, "nope") }, []string{"cannot read"}, false},
 		{"corrupt primary GPT", func(t *testing.T) string {
 			p := gptImg(t)
-			corrupt(t, p, 512+60) // in the disk GUID: the header CRC fails
+			apCorrupt(t, p, 512+60) // in the disk GUID: the header CRC fails
 			return p
 		}, []string{"using the backup GPT", "read from the backup"}, true},
 		{"corrupt entry array", func(t *testing.T) string {
 			p := gptImg(t)
-			corrupt(t, p, 1024+56)
+			apCorrupt(t, p, 1024+56)
 			return p
 		}, []string{"entry array at LBA 2: CRC mismatch"}, true},
 		{"truncated GPT image", func(t *testing.T) string {
@@ -186,12 +186,12 @@ func TestInspectGarbage(t *testing.T) {
 		}, []string{"backup GPT"}, true},
 		{"both GPTs corrupt", func(t *testing.T) string {
 			p := gptImg(t)
-			corrupt(t, p, 512+60)
-			corrupt(t, p, 64<<20-512+60)
+			apCorrupt(t, p, 512+60)
+			apCorrupt(t, p, 64<<20-512+60)
 			return p
 		}, []string{"protective MBR (type 0xee) but no valid GPT"}, false},
 		{"foreign OS: DOS table with logical partitions", func(t *testing.T) string {
-			return sfdiskImage(t, "label: dos\n,10M,7\n,10M,83\n,,5\n,5M,83\n,5M,82\n")
+			return apSfdisk(t, "label: dos\n,10M,7\n,10M,83\n,,5\n,5M,83\n,5M,82\n")
 		}, []string{"DOS partition table", "NTFS/exFAT", "extended", "Linux swap"}, false},
 		{"whole-disk ext4", func(t *testing.T) string {
 			p := write("ext4", nil, 16<<20)
@@ -219,7 +219,7 @@ func TestInspectGarbage(t *testing.T) {
 }
 
 // writeGPTImage writes a GPT with two partitions through Apply's GPT path.
-func writeGPTImage(t *testing.T, size int64, ss int) string {
+func apGPTImage(t *testing.T, size int64, ss int) string {
 	t.Helper()
 	img := apSparse(t, size)
 	dl := DiskLayout{Disk: Disk{Path: img, Size: size}, SectorSize: ss, Partitions: []PlannedPartition{
@@ -232,7 +232,7 @@ func writeGPTImage(t *testing.T, size int64, ss int) string {
 	return img
 }
 
-func corrupt(t *testing.T, p string, off int64) {
+func apCorrupt(t *testing.T, p string, off int64) {
 	t.Helper()
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
@@ -248,7 +248,7 @@ func corrupt(t *testing.T, p string, off int64) {
 }
 
 // sfdiskImage makes a 64 MiB image partitioned by an sfdisk script.
-func sfdiskImage(t *testing.T, script string) string {
+func apSfdisk(t *testing.T, script string) string {
 	t.Helper()
 	apNeed(t, "sfdisk")
 	p := apSparse(t, 64<<20)
@@ -268,9 +268,9 @@ func TestBootDefault(t *testing.T) {
 		le := loaderEntry{file: file, slot: m[1], version: version, tries: -1, triesDone: -1,
 			id: strings.ToLower(strings.TrimSuffix(strings.SplitN(file, "+", 2)[0], ".conf"))}
 		if m[2] != "" {
-			le.tries, le.triesDone = atoi(m[2]), 0
+			le.tries, le.triesDone = apAtoi(m[2]), 0
 			if m[3] != "" {
-				le.triesDone = atoi(m[3])
+				le.triesDone = apAtoi(m[3])
 			}
 		}
 		return le
@@ -301,7 +301,7 @@ func TestBootDefault(t *testing.T) {
 	}
 }
 
-func atoi(s string) int {
+func apAtoi(s string) int {
 	n := 0
 	for _, c := range s {
 		n = n*10 + int(c-'0')
@@ -334,7 +334,7 @@ func FuzzInspect(f *testing.F) {
 	}
 	tmp := f.TempDir()
 	for _, ss := range []int{512, 4096} {
-		p := filepath.Join(tmp, "gpt"+itoa(ss))
+		p := filepath.Join(tmp, "gpt"+apItoaInt(ss))
 		fd, _ := os.Create(p)
 		fd.Truncate(int64(ss) * 20)
 		fd.Close()

@@ -14,7 +14,7 @@ func TestSlotWriter(t *testing.T) {
 	apNeed(t, "mkfs.ext4")
 	size := int64(512 << 20)
 	img := apSparse(t, size)
-	dl := testLayout(img, size, 512)
+	dl := apLayout(img, size, 512)
 	if err := Apply(context.Background(), dl, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestApplyMkfsFailure(t *testing.T) {
 		return []byte("mkfs.ext4: no space"), errors.New("exit status 1")
 	}
 	rec := &apRecorder{}
-	err := ApplyWith(context.Background(), testLayout(img, 512<<20, 512), rec, ApplyOptions{Run: boom})
+	err := ApplyWith(context.Background(), apLayout(img, 512<<20, 512), rec, ApplyOptions{Run: boom})
 	if err == nil || !strings.Contains(err.Error(), "no space") || !strings.Contains(err.Error(), "Config") {
 		t.Fatalf("error = %v", err)
 	}

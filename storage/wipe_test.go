@@ -14,7 +14,7 @@ import (
 )
 
 // put writes b at off of the image at p.
-func put(t testing.TB, p string, off int64, b []byte) {
+func apPut(t testing.TB, p string, off int64, b []byte) {
 	t.Helper()
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
@@ -26,11 +26,11 @@ func put(t testing.TB, p string, off int64, b []byte) {
 	}
 }
 
-func le32(v uint32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, v); return b }
-func le64(v uint64) []byte { b := make([]byte, 8); binary.LittleEndian.PutUint64(b, v); return b }
+func apLE32(v uint32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, v); return b }
+func apLE64(v uint64) []byte { b := make([]byte, 8); binary.LittleEndian.PutUint64(b, v); return b }
 
 // hitKeys renders hits as "where kind@offset", sorted.
-func hitKeys(hs []SignatureHit) []string {
+func apHitKeys(hs []SignatureHit) []string {
 	var out []string
 	for _, h := range hs {
 		out = append(out, fmt.Sprintf("%s %s@%d", h.Where, h.Kind, h.Offset))
@@ -43,66 +43,66 @@ func TestWipeImage(t *testing.T) {
 	const odd = 64<<20 + 12345*512 // not 64 KiB aligned: the end offsets matter
 	cases := []struct {
 		name  string
-		build func(t *testing.T) built
+		build func(t *testing.T) apBuilt
 	}{
-		{"applied layout, 512-byte sectors", func(t *testing.T) built { return appliedForWipe(t, 512) }},
-		{"applied layout, 4096-byte sectors", func(t *testing.T) built { return appliedForWipe(t, 4096) }},
-		{"mdraid superblocks 0.90, 1.0, 1.1, 1.2", func(t *testing.T) built {
+		{"applied layout, 512-byte sectors", func(t *testing.T) apBuilt { return apAppliedForWipe(t, 512) }},
+		{"applied layout, 4096-byte sectors", func(t *testing.T) apBuilt { return apAppliedForWipe(t, 4096) }},
+		{"mdraid superblocks 0.90, 1.0, 1.1, 1.2", func(t *testing.T) apBuilt {
 			img := apSparse(t, odd)
-			magic := le32(0xa92b4efc)
+			magic := apLE32(0xa92b4efc)
 			// mdadm: 0.90 at the last 64 KiB-aligned 64 KiB block; 1.0 at
 			// 8 KiB from the end rounded down to 4 KiB; 1.1 at 0; 1.2 at 4 KiB.
 			at090 := int64(odd)&^(64<<10-1) - 64<<10
 			at10 := (int64(odd) - 8192) &^ 4095
 			for _, at := range []int64{at090, at10, 0, 4096} {
-				put(t, img, at, magic)
+				apPut(t, img, at, magic)
 			}
-			return built{img, []string{"disk linux_raid_member@0", "disk linux_raid_member@4096",
+			return apBuilt{img, []string{"disk linux_raid_member@0", "disk linux_raid_member@4096",
 				fmt.Sprintf("disk linux_raid_member@%d", at10), fmt.Sprintf("disk linux_raid_member@%d", at090)}}
 		}},
-		{"ZFS labels at start and end", func(t *testing.T) built {
+		{"ZFS labels at start and end", func(t *testing.T) apBuilt {
 			img := apSparse(t, odd)
 			end := int64(odd) &^ (256<<10 - 1)
 			var want []string
 			for _, at := range []int64{0, 256 << 10, end - 512<<10, end - 256<<10} {
-				put(t, img, at+128<<10+3*1024, le64(0x00bab10c))
+				apPut(t, img, at+128<<10+3*1024, apLE64(0x00bab10c))
 				want = append(want, fmt.Sprintf("disk zfs_member@%d", at))
 			}
-			return built{img, want}
+			return apBuilt{img, want}
 		}},
-		{"LVM PV label in sector 1", func(t *testing.T) built {
+		{"LVM PV label in sector 1", func(t *testing.T) apBuilt {
 			img := apSparse(t, 8<<20)
-			put(t, img, 512, []byte("LABELONE"))
-			put(t, img, 512+24, []byte("LVM2 001"))
-			return built{img, []string{"disk LVM2_member@512"}}
+			apPut(t, img, 512, []byte("LABELONE"))
+			apPut(t, img, 512+24, []byte("LVM2 001"))
+			return apBuilt{img, []string{"disk LVM2_member@512"}}
 		}},
-		{"btrfs with a backup superblock", func(t *testing.T) built {
+		{"btrfs with a backup superblock", func(t *testing.T) apBuilt {
 			img := apSparse(t, 128<<20)
 			for _, at := range []int64{64 << 10, 64 << 20} {
-				put(t, img, at+64, []byte("_BHRfS_M"))
+				apPut(t, img, at+64, []byte("_BHRfS_M"))
 			}
-			return built{img, []string{"disk btrfs@65536", "disk btrfs@67108864"}}
+			return apBuilt{img, []string{"disk btrfs@65536", "disk btrfs@67108864"}}
 		}},
-		{"mkfs.btrfs", func(t *testing.T) built {
+		{"mkfs.btrfs", func(t *testing.T) apBuilt {
 			apNeed(t, "mkfs.btrfs")
 			img := apSparse(t, 300<<20)
 			apRun(t, "mkfs.btrfs", "-q", "-f", img)
-			return built{img, []string{"disk btrfs@65536", "disk btrfs@67108864"}}
+			return apBuilt{img, []string{"disk btrfs@65536", "disk btrfs@67108864"}}
 		}},
-		{"mkfs.xfs", func(t *testing.T) built {
+		{"mkfs.xfs", func(t *testing.T) apBuilt {
 			apNeed(t, "mkfs.xfs")
 			img := apSparse(t, 320<<20)
 			apRun(t, "mkfs.xfs", "-q", "-f", img)
-			return built{img, []string{"disk xfs@0"}}
+			return apBuilt{img, []string{"disk xfs@0"}}
 		}},
-		{"DOS table with FAT and swap partitions", func(t *testing.T) built {
+		{"DOS table with FAT and swap partitions", func(t *testing.T) apBuilt {
 			apNeed(t, "mkfs.vfat")
-			img := sfdiskImage(t, "label: dos\nstart=2048,size=40960,type=c\nstart=43008,size=20480,type=82\n")
+			img := apSfdisk(t, "label: dos\nstart=2048,size=40960,type=c\nstart=43008,size=20480,type=82\n")
 			apRun(t, "mkfs.vfat", "-F", "32", "--offset", "2048", img, "20480")
-			if err := MakeSwap(mustRW(t, img), 43008*512, 20480*512, "old-swap"); err != nil {
+			if err := MakeSwap(apRW(t, img), 43008*512, 20480*512, "old-swap"); err != nil {
 				t.Fatal(err)
 			}
-			return built{img, []string{"disk dos@0", "partition 1 vfat@1048576", "partition 1 vfat@1051648", "partition 2 swap@22020096"}}
+			return apBuilt{img, []string{"disk dos@0", "partition 1 vfat@1048576", "partition 1 vfat@1051648", "partition 2 swap@22020096"}}
 		}},
 	}
 	for _, tc := range cases {
@@ -121,16 +121,16 @@ func TestWipeImage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Wipe: %v", err)
 			}
-			got := hitKeys(rep.Signatures)
-			if b.want != nil && strings.Join(got, ",") != strings.Join(sortedCopy(b.want), ",") {
-				t.Errorf("removed:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(sortedCopy(b.want), "\n  "))
+			got := apHitKeys(rep.Signatures)
+			if b.want != nil && strings.Join(got, ",") != strings.Join(apSorted(b.want), ",") {
+				t.Errorf("removed:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(apSorted(b.want), "\n  "))
 			}
-			if strings.Join(hitKeys(dry.Signatures), ",") != strings.Join(got, ",") {
-				t.Errorf("dry run found %v, wipe removed %v", hitKeys(dry.Signatures), got)
+			if strings.Join(apHitKeys(dry.Signatures), ",") != strings.Join(got, ",") {
+				t.Errorf("dry run found %v, wipe removed %v", apHitKeys(dry.Signatures), got)
 			}
 			// Nothing left, by our scan and by libblkid at every old offset.
-			if left := scanAll(mustTarget(t, b.path), fileSize(t, b.path), 0); len(left) > 0 {
-				t.Errorf("left after wipe: %v", hitKeys(left))
+			if left := scanAll(apTarget(t, b.path), apFileSize(t, b.path), 0); len(left) > 0 {
+				t.Errorf("left after wipe: %v", apHitKeys(left))
 			}
 			if _, err := exec.LookPath("blkid"); err == nil {
 				for _, h := range rep.Signatures {
@@ -150,8 +150,8 @@ func TestWipeImage(t *testing.T) {
 	}
 }
 
-// built is a test disk and the signature keys expected on it.
-type built struct {
+// apBuilt is a test disk and the signature keys expected on it.
+type apBuilt struct {
 	path string
 	want []string
 }
@@ -160,11 +160,11 @@ type built struct {
 // derived from the plan: MBR, both GPT headers and entry arrays, the ESP
 // boot sector and its backup (sector 6), ext4 superblocks at 1 KiB, swap
 // headers.
-func appliedForWipe(t *testing.T, ss int) built {
+func apAppliedForWipe(t *testing.T, ss int) apBuilt {
 	apNeed(t, "mkfs.ext4")
 	size := int64(1 << 30)
 	img := apSparse(t, size)
-	dl := testLayout(img, size, ss)
+	dl := apLayout(img, size, ss)
 	if err := Apply(context.Background(), dl, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -183,16 +183,16 @@ func appliedForWipe(t *testing.T, ss int) built {
 			want = append(want, fmt.Sprintf("%sswap@%d", w, at))
 		}
 	}
-	return built{img, want}
+	return apBuilt{img, want}
 }
 
-func sortedCopy(s []string) []string {
+func apSorted(s []string) []string {
 	c := append([]string(nil), s...)
 	sort.Strings(c)
 	return c
 }
 
-func fileSize(t testing.TB, p string) int64 {
+func apFileSize(t testing.TB, p string) int64 {
 	st, err := os.Stat(p)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +200,7 @@ func fileSize(t testing.TB, p string) int64 {
 	return st.Size()
 }
 
-func mustRW(t testing.TB, p string) *os.File {
+func apRW(t testing.TB, p string) *os.File {
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func mustRW(t testing.TB, p string) *os.File {
 	return f
 }
 
-func mustTarget(t testing.TB, p string) *Target {
+func apTarget(t testing.TB, p string) *Target {
 	tg, err := openReadOnly(p)
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func mustTarget(t testing.TB, p string) *Target {
 func TestWipeRefusals(t *testing.T) {
 	apNeed(t, "mkfs.ext4")
 	img := apSparse(t, 512<<20)
-	if err := Apply(context.Background(), testLayout(img, 512<<20, 512), nil); err != nil {
+	if err := Apply(context.Background(), apLayout(img, 512<<20, 512), nil); err != nil {
 		t.Fatal(err)
 	}
 	other := apSparse(t, 8<<20)
@@ -262,7 +262,7 @@ func TestWipeRefusals(t *testing.T) {
 		if _, err := Wipe(context.Background(), Disk{Path: img}, WipeOptions{Chosen: []string{img}}); !errors.Is(err, ErrBusy) {
 			t.Fatalf("Wipe of a locked disk: %v, want ErrBusy", err)
 		}
-		if err := Apply(context.Background(), testLayout(img, 512<<20, 512), nil); !errors.Is(err, ErrBusy) {
+		if err := Apply(context.Background(), apLayout(img, 512<<20, 512), nil); !errors.Is(err, ErrBusy) {
 			t.Fatalf("Apply to a locked disk: %v, want ErrBusy", err)
 		}
 		if apSHA(t, img) != before {
