@@ -62,6 +62,7 @@ var invalidCases = []struct {
 	{"mem_overcommit negative", "mem_overcommit=-1", "mem_overcommit", "from 0 to 16"},
 	{"wipe_fakeraid bad value", "wipe_fakeraid=perhaps", "wipe_fakeraid", "expects no value"},
 	{"swap_encrypt refused", "swap_encrypt", "swap_encrypt", "not implemented"},
+	{"swap_encrypt with an oVirt cipher refused", "swap_encrypt=aes-cbc-essiv:sha256", "swap_encrypt", "not implemented"},
 	{"node.wipe bad value", "node.wipe=all", "node.wipe", "expects force"},
 	{"node.wipe bare", "node.wipe", "node.wipe", "needs a value: node.wipe=force"},
 	{"node.wipe with upgrade", "upgrade node.wipe=force", "node.wipe", "conflicts with upgrade"},
