@@ -265,7 +265,7 @@ func (c *chooser) firstEligible() error {
 		}
 		return nil
 	}
-	return &ChoiceError{Arg: "storage_init", Msg: "no eligible disk found"}
+	return &ChoiceError{Arg: "storage_init", Msg: "no eligible disk found (each disk says why)"}
 }
 
 // hasMeta tells whether a path is a glob pattern.

@@ -120,7 +120,7 @@ func TestChoose(t *testing.T) {
 						disks = append(disks, d)
 					}
 				}
-				c.boot, c.wantErr = "", "storage_init: no eligible disk found"
+				c.boot, c.wantErr = "", "storage_init: no eligible disk found (each disk says why)"
 				c.reasonOf = map[string]string{"sdd": "removable (name it in storage_init or node.disk to use it)"}
 			}
 			ch, err := Choose(c.spec, disks)

@@ -112,12 +112,20 @@ func planFacts(path string, disks []string, stderr io.Writer) (installer.Facts, 
 	}
 	if len(disks) > 0 {
 		facts.Disks = nil
+		images := true
 		for _, d := range disks {
 			disk, err := probeDiskArg(d)
 			if err != nil {
 				return facts, err
 			}
+			images = images && disk.Transport == "file"
 			facts.Disks = append(facts.Disks, disk)
+		}
+		if images && facts.Firmware != "uefi" {
+			// an image is booted elsewhere (a VM, or written to a disk),
+			// always with UEFI: this machine's firmware does not matter
+			fmt.Fprintln(stderr, "plan: planning image files for UEFI firmware")
+			facts.Firmware = "uefi"
 		}
 	}
 	return facts, nil
