@@ -225,3 +225,20 @@ func TestApplyLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestInspectDOSLoop4096: MBR sector numbers count 4096-byte sectors on a
+// 4Kn disk.
+func TestInspectDOSLoop4096(t *testing.T) {
+	apNeed(t, "sfdisk")
+	img := apSparse(t, 64<<20)
+	dev := apLoop(t, img, 4096)
+	cmd := exec.Command("sfdisk", "-q", "--no-reread", dev)
+	cmd.Stdin = strings.NewReader("label: dos\nstart=256,size=2560,type=83\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk: %v: %s", err, out)
+	}
+	rep := Inspect(dev)
+	if rep.Table != "dos" || len(rep.Partitions) != 1 || rep.Partitions[0].Start != 1<<20 || rep.Partitions[0].Size != 10<<20 {
+		t.Fatalf("Inspect(%s):\n%s", dev, rep.Text())
+	}
+}

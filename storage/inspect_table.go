@@ -124,7 +124,11 @@ func readPartTable(r io.ReaderAt, size int64, sectorSize int) partTable {
 			seen = append(seen, t.Problems...)
 		}
 	}
-	t := readMBR(r, size)
+	mss := int64(512)
+	if sectorSize > 0 {
+		mss = int64(sectorSize) // MBR sector numbers count logical sectors (4Kn disks)
+	}
+	t := readMBR(r, size, mss)
 	if len(seen) > 0 {
 		t.Problems = append(seen, t.Problems...)
 	}
@@ -193,14 +197,14 @@ func (t *partTable) checkParts(h gptHeader, sectors uint64) {
 }
 
 // readMBR reads a DOS partition table (primary and logical partitions).
-func readMBR(r io.ReaderAt, size int64) partTable {
+func readMBR(r io.ReaderAt, size, ss int64) partTable {
 	var t partTable
 	b := readAt(r, 0, 512)
 	if b[510] != 0x55 || b[511] != 0xAA || fatSignature(b).FSType != "" {
 		return t
 	}
 	le := binary.LittleEndian
-	t.Kind, t.SectorSize = "dos", 512
+	t.Kind, t.SectorSize = "dos", int(ss)
 	t.DiskGUID = fmt.Sprintf("%08x", le.Uint32(b[440:]))
 	for i := range 4 {
 		e := b[446+16*i : 462+16*i]
@@ -212,7 +216,7 @@ func readMBR(r io.ReaderAt, size int64) partTable {
 			// Not a partition table (boot code or a filesystem boot sector).
 			return partTable{}
 		}
-		p := tablePart{Number: i + 1, Start: start * 512, Size: n * 512, TypeGUID: fmt.Sprintf("0x%02x", typ)}
+		p := tablePart{Number: i + 1, Start: start * ss, Size: n * ss, TypeGUID: fmt.Sprintf("0x%02x", typ)}
 		if typ == 0xEE {
 			t.Problems = append(t.Problems, "protective MBR (type 0xee) but no valid GPT")
 		}
@@ -221,30 +225,30 @@ func readMBR(r io.ReaderAt, size int64) partTable {
 		}
 		t.Parts = append(t.Parts, p)
 		if typ == 0x05 || typ == 0x0F || typ == 0x85 {
-			t.Parts = append(t.Parts, logicalParts(r, start, size, &t)...)
+			t.Parts = append(t.Parts, logicalParts(r, start, size, ss, &t)...)
 		}
 	}
 	return t
 }
 
 // logicalParts walks the chain of extended boot records, bounded.
-func logicalParts(r io.ReaderAt, extStart, size int64, t *partTable) []tablePart {
+func logicalParts(r io.ReaderAt, extStart, size, ss int64, t *partTable) []tablePart {
 	var out []tablePart
 	le := binary.LittleEndian
 	ebr := extStart
 	for n := 5; n < 5+128; n++ {
-		b := readAt(r, ebr*512, 512)
+		b := readAt(r, ebr*ss, 512)
 		if b[510] != 0x55 || b[511] != 0xAA {
 			t.Problems = append(t.Problems, fmt.Sprintf("extended boot record at sector %d has no signature", ebr))
 			return out
 		}
 		e1, e2 := b[446:462], b[462:478]
 		if e1[4] != 0 && le.Uint32(e1[12:]) != 0 {
-			out = append(out, tablePart{Number: n, Start: (ebr + int64(le.Uint32(e1[8:]))) * 512,
-				Size: int64(le.Uint32(e1[12:])) * 512, TypeGUID: fmt.Sprintf("0x%02x", e1[4])})
+			out = append(out, tablePart{Number: n, Start: (ebr + int64(le.Uint32(e1[8:]))) * ss,
+				Size: int64(le.Uint32(e1[12:])) * ss, TypeGUID: fmt.Sprintf("0x%02x", e1[4])})
 		}
 		next := int64(le.Uint32(e2[8:]))
-		if e2[4] == 0 || next == 0 || (extStart+next)*512 >= size || extStart+next <= ebr {
+		if e2[4] == 0 || next == 0 || (extStart+next)*ss >= size || extStart+next <= ebr {
 			return out
 		}
 		ebr = extStart + next
