@@ -68,7 +68,7 @@ func fsckESP(t *testing.T, d storage.Disk) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = io.Copy(dst, io.NewSectionReader(src, p.Start, p.Size))
+	err = copyNonZero(dst, io.NewSectionReader(src, p.Start, p.Size), p.Size)
 	if cerr := dst.Close(); err != nil || cerr != nil {
 		t.Fatal(err, cerr)
 	}
@@ -226,4 +226,35 @@ func TestUpgradeDiskBadMediaKeepsOldDefault(t *testing.T) {
 	if st := readState(t, d); st.Marker || st.BootOrder()[0].File != "node-B+3.conf" {
 		t.Errorf("rerun: marker %v order %v", st.Marker, files(st.BootOrder()))
 	}
+}
+
+// copyNonZero copies size bytes of r to the start of w, leaving holes
+// where r has all-zero 64 KiB blocks (an ESP is mostly empty).
+func copyNonZero(w *os.File, r io.Reader, size int64) error {
+	if err := w.Truncate(size); err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	for off := int64(0); off < size; {
+		n, err := io.ReadFull(r, buf[:min(int64(len(buf)), size-off)])
+		if n > 0 && !allZero(buf[:n]) {
+			if _, werr := w.WriteAt(buf[:n], off); werr != nil {
+				return werr
+			}
+		}
+		off += int64(n)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
