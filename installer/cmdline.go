@@ -96,12 +96,33 @@ type argParser struct {
 	mgmtPort *cmdline.Param
 }
 
-// shown is the value of prm as a problem may show it.
+// urlArgs take URLs that may carry a token (user:password@ or a query).
+var urlArgs = map[string]bool{"node.webhook": true, "node.config": true, "node.media": true}
+
+// shown is the value of prm as a problem or an origin may show it.
 func shown(prm cmdline.Param) string {
-	if secretArgs[prm.Key] {
+	switch {
+	case secretArgs[prm.Key]:
 		return masked
+	case urlArgs[prm.Key]:
+		return redactURL(prm.Value)
 	}
 	return prm.Value
+}
+
+// redactURL hides a URL's user information and query, where access
+// tokens live: https://user:pw@host/p?token=x -> https://***@host/p?***.
+func redactURL(s string) string {
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i] + "?" + masked
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/") {
+			s = s[:i+3] + masked + rest[at:]
+		}
+	}
+	return s
 }
 
 // problem records a problem of argument prm for field.

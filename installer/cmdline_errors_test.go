@@ -176,6 +176,7 @@ var invalidCases = []struct {
 	{"node.media relative", "node.media=media/bundle", "node.media", "absolute path"},
 	{"node.webhook not http", "node.webhook=mailto:ops@example.org", "node.webhook", "http:// or https://"},
 	{"node.webhook without host", "node.webhook=http://", "node.webhook", "http:// or https://"},
+	{"node.webhook with a token, not shown", "node.webhook=htp://u:tok3n@h.example.org/x?key=tok3n", "node.webhook", "http:// or https://"},
 	{"node.after bad", "node.after=sleep", "node.after", "reboot, poweroff, halt or shell"},
 	{"node.reboot_delay text", "node.reboot_delay=soon", "node.reboot_delay", "whole number"},
 	{"node.log_level bad", "node.log_level=verbose", "node.log_level", "debug, info, warn or error"},
@@ -206,6 +207,9 @@ func TestParseCmdlineInvalid(t *testing.T) {
 				}
 				if (p.Arg == "adminpw" || p.Arg == "rootpw") && p.Value != "***" && p.Value != "" {
 					t.Errorf("problem shows a secret: %q", p.String())
+				}
+				if strings.Contains(p.String(), "tok3n") {
+					t.Errorf("problem shows a URL token: %q", p.String())
 				}
 			}
 			if !found {
