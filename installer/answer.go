@@ -57,10 +57,22 @@ var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 // secretField tells whether a field path holds a secret.
 func secretField(path string) bool { return path == "host.adminpw" || path == "host.rootpw" }
 
+// shownAnswer is a scalar as problems and origins may show it: secrets
+// masked, tokens in URLs hidden.
+func shownAnswer(path, v string) string {
+	switch path {
+	case "host.adminpw", "host.rootpw":
+		return masked
+	case "unattended.webhook", "unattended.config", "unattended.media":
+		return redactURL(v)
+	}
+	return v
+}
+
 func (d *answerDecoder) fail(n *yaml.Node, path, format string, args ...any) {
 	val := ""
 	if n.Kind == yaml.ScalarNode && !secretField(path) {
-		val = n.Value
+		val = shownAnswer(path, n.Value)
 	}
 	d.ps = append(d.ps, Problem{Field: path, Arg: fmt.Sprintf("%s line %d", answerArg, n.Line), Value: val,
 		Msg: fmt.Sprintf(format, args...)})
@@ -77,10 +89,7 @@ func (d *answerDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if path != "" {
 		val := ""
 		if n.Kind == yaml.ScalarNode {
-			val = n.Value
-			if secretField(path) {
-				val = masked
-			}
+			val = shownAnswer(path, n.Value)
 		}
 		d.cfg.Origins[path] = Origin{Arg: fmt.Sprintf("%s line %d", answerArg, n.Line), Value: val}
 	}

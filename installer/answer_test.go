@@ -133,6 +133,7 @@ func TestAnswerFileValidate(t *testing.T) {
 		{"vlan out of range", "network:\n  vlan: 5000\n", "network.vlan", "answer file line 2", "expects 1-4094"},
 		{"bad bootif", "network:\n  bootif: 01-02-03\n", "network.bootif", "answer file line 2", "six bytes"},
 		{"port out of range", "services:\n  syslog: {host: a.example.org, port: 99999}\n", "services.syslog.port", "answer file line 2", "expects 1-65535"},
+		{"webhook token not shown", "unattended:\n  webhook: htp://u:hunter2@h.example.org/?k=hunter2\n", "unattended.webhook", "answer file line 2", "http:// or https://"},
 		{"reboot delay", "unattended:\n  reboot_delay: -1\n", "unattended.reboot_delay", "answer file line 2", "0 to 86400"},
 	}
 	for _, tt := range tests {
