@@ -59,6 +59,7 @@ func (a *applier) preflight(p Plan) error {
 // MACs, masters and MTUs and brings every planned link up, lower first.
 func (a *applier) links(p Plan) error {
 	var created []netlink.Link
+	before := len(a.res.Changes)
 	for _, l := range p.Links {
 		if l.Kind == KindNIC {
 			continue
@@ -74,7 +75,7 @@ func (a *applier) links(p Plan) error {
 			for i := len(created) - 1; i >= 0; i-- {
 				_ = a.h.LinkDel(created[i])
 			}
-			a.res.Changes = nil
+			a.res.Changes = a.res.Changes[:before] // the links made here are gone again
 			return fmt.Errorf("create %s %s: %w", l.Kind, l.Name, err)
 		}
 		created = append(created, nl)
@@ -172,6 +173,14 @@ func (a *applier) configure(l Link) error {
 			}
 			a.change("%s: port of %s", l.Name, l.Master)
 		}
+	}
+	if l.Master == "" && at.MasterIndex != 0 {
+		// a port of something the plan does not have (left from an
+		// earlier configuration) cannot carry the plan's addresses
+		if err := a.h.LinkSetNoMaster(cur); err != nil {
+			return fmt.Errorf("%s: release from its master: %w", l.Name, err)
+		}
+		a.change("%s: no longer a port", l.Name)
 	}
 	if l.MTU != 0 && at.MTU != l.MTU {
 		if err := a.h.LinkSetMTU(cur, l.MTU); err != nil {

@@ -171,6 +171,19 @@ func TestApplyBridge(t *testing.T) {
 	if err := pingNS(node, "192.0.2.1"); err != nil {
 		t.Errorf("through the bridge: %v", err)
 	}
+	// back to the direct layout: v0 leaves the bridge and takes the address
+	direct, err := MakePlan(Config{BootIf: "v0", IPs: []IP{{Address: pfx("192.0.2.11/24"), Method: "none"}}}, nics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, node, direct, ApplyOptions{})
+	v0, _ = node.h.LinkByName("v0")
+	if v0.Attrs().MasterIndex != 0 {
+		t.Errorf("v0 still a port of %d", v0.Attrs().MasterIndex)
+	}
+	if as, _ := node.h.AddrList(v0, netlink.FAMILY_V4); len(as) != 1 || as[0].IPNet.String() != "192.0.2.11/24" {
+		t.Errorf("v0 addresses %v", as)
+	}
 }
 
 // pingNS checks reachability by resolving the neighbour over ARP/ND from

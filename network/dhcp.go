@@ -141,10 +141,11 @@ func (a *applier) dhcp4(ctx context.Context, iface string) (Lease, error) {
 		}
 		ack := l.ACK
 		ip, _ := netip.AddrFromSlice(ack.YourIPAddr.To4())
-		ones, _ := ack.SubnetMask().Size()
-		if ack.SubnetMask() == nil {
-			ones = 24 // RFC 2131 servers send it; guess the classful-era default otherwise
+		mask := ack.SubnetMask()
+		if mask == nil {
+			mask = ack.YourIPAddr.DefaultMask() // servers send one; else the classful mask
 		}
+		ones, _ := mask.Size()
 		lease = Lease{Iface: iface, Family: 4, Address: netip.PrefixFrom(ip, ones),
 			Hostname: ack.HostName(), Domain: ack.DomainName(),
 			LeaseTime: ack.IPAddressLeaseTime(0), Took: time.Since(start)}
