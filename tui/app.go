@@ -84,7 +84,8 @@ type App struct {
 	hist  []pageID // pages visited, for Back
 	modal bool
 
-	mu       sync.Mutex // guards tooSmall (draw) and outcome (run goroutine)
+	stopped  chan struct{} // closed when the event loop has ended
+	mu       sync.Mutex    // guards tooSmall (draw) and outcome (run goroutine)
 	tooSmall bool
 	outcome  Outcome
 	drops    []*tview.DropDown
@@ -98,7 +99,7 @@ func New(opts Options) *App {
 		ascii = *opts.ASCII
 	}
 	applyTheme(ascii)
-	a := &App{opts: opts, tv: tview.NewApplication(), log: newLogBuffer(2000)}
+	a := &App{opts: opts, tv: tview.NewApplication(), log: newLogBuffer(2000), stopped: make(chan struct{})}
 	if opts.Screen != nil {
 		a.tv.SetScreen(opts.Screen)
 	}
@@ -146,15 +147,28 @@ func New(opts Options) *App {
 
 // Run shows the TUI until the admin leaves it and returns what they chose.
 func Run(opts Options) (Outcome, error) {
-	a := New(opts)
-	err := a.tv.Run()
-	return a.Outcome(), err
+	return New(opts).Run()
 }
 
 // Run runs a (built by New) until the admin leaves.
 func (a *App) Run() (Outcome, error) {
 	err := a.tv.Run()
+	close(a.stopped)
 	return a.Outcome(), err
+}
+
+// post runs f on the UI goroutine and redraws, from any goroutine; it
+// returns at once when the TUI has ended (tview would block forever).
+func (a *App) post(f func()) {
+	done := make(chan struct{})
+	go func() {
+		a.tv.QueueUpdateDraw(f)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-a.stopped:
+	}
 }
 
 // Outcome is what the admin chose (OutcomeQuit until something else).

@@ -123,3 +123,43 @@ func TestPrefilledFromKernelArgs(t *testing.T) {
 		t.Errorf("nic %q vlan %q", h.a.fd.NIC, h.a.fd.VLAN)
 	}
 }
+
+// TestCtrlNCtrlP: the serial-terminal stand-ins for F10 and F3.
+func TestCtrlNCtrlP(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.want("F10 Next")
+	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl)
+	h.wantPage(pgKeyboard)
+	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl)
+	h.wantPage(pgBoot)
+	h.key(tcell.KeyCtrlP, 0, tcell.ModCtrl)
+	h.wantPage(pgKeyboard)
+}
+
+// TestKeyboardUnknownPreset: a keymap from keyboard= that the list lacks
+// is offered as given, not silently replaced by "us".
+func TestKeyboardUnknownPreset(t *testing.T) {
+	opts := testOptions()
+	opts.Config.Host.Keyboard = "de-nodeadkeys"
+	h := newHarness(t, opts)
+	h.toPage(pgKeyboard)
+	h.want("de-nodeadkeys (from the kernel command line)")
+	h.press(tcell.KeyF10)
+	if h.a.fd.Keyboard != "de-nodeadkeys" {
+		t.Errorf("keyboard %q", h.a.fd.Keyboard)
+	}
+}
+
+// TestPostAfterStop: a late result (a ping answering after the admin
+// left) must not hang its goroutine on the stopped event loop.
+func TestPostAfterStop(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.stop()
+	done := make(chan struct{})
+	go func() { h.a.post(func() {}); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("post blocked after the TUI ended")
+	}
+}

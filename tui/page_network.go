@@ -214,7 +214,7 @@ func (p *networkPage) handle(act action) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := ping(ctx, host)
-		a.tv.QueueUpdateDraw(func() {
+		a.post(func() {
 			if err != nil {
 				p.status.SetText(fmt.Sprintf("[red]%s does not answer: %s[-]", tview.Escape(host), tview.Escape(err.Error())))
 				return

@@ -154,11 +154,11 @@ func (a *App) start() {
 			select {
 			case <-q.signal:
 				if evs := q.take(); len(evs) > 0 {
-					a.tv.QueueUpdateDraw(func() { p.apply(evs) })
+					a.post(func() { p.apply(evs) })
 				}
 			case err := <-result:
 				evs := q.take()
-				a.tv.QueueUpdateDraw(func() {
+				a.post(func() {
 					p.apply(evs)
 					a.runOver(err)
 				})

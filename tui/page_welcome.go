@@ -90,7 +90,8 @@ func orDefault(s, def string) string {
 // keyboard lets the admin pick the console keyboard layout.
 type keyboard struct {
 	*tview.Flex
-	list *tview.List
+	list  *tview.List
+	items [][2]string // layouts, plus a pre-filled one not among them
 }
 
 // layouts offered on the Keyboard page (kbd keymap names).
@@ -108,9 +109,6 @@ func newKeyboard(a *App) *keyboard {
 	p.list.SetMainTextColor(colText)
 	p.list.SetSelectedStyle(fieldStyle())
 	p.list.SetSelectedFunc(func(int, string, string, rune) { a.next() })
-	for _, l := range layouts {
-		p.list.AddItem(fmt.Sprintf("%-10s %s", l[0], l[1]), "", 0, nil)
-	}
 	boxed(p.list.Box, "Keyboard layout of the console and the installed node")
 	p.AddItem(p.list, 0, 1, true)
 	return p
@@ -123,7 +121,18 @@ func (p *keyboard) keys() []action {
 }
 
 func (p *keyboard) enter(a *App) {
-	for i, l := range layouts {
+	p.items = layouts
+	known := false
+	for _, l := range layouts {
+		known = known || l[0] == a.fd.Keyboard
+	}
+	if !known && a.fd.Keyboard != "" {
+		// keyboard= named a keymap not in the list: offer it as given.
+		p.items = append([][2]string{{a.fd.Keyboard, "(from the kernel command line)"}}, layouts...)
+	}
+	p.list.Clear()
+	for i, l := range p.items {
+		p.list.AddItem(fmt.Sprintf("%-10s %s", l[0], l[1]), "", 0, nil)
 		if l[0] == a.fd.Keyboard {
 			p.list.SetCurrentItem(i)
 		}
@@ -131,16 +140,14 @@ func (p *keyboard) enter(a *App) {
 }
 
 func (p *keyboard) store(a *App) {
-	if i := p.list.GetCurrentItem(); i >= 0 && i < len(layouts) {
-		a.fd.Keyboard = layouts[i][0]
+	if i := p.list.GetCurrentItem(); i >= 0 && i < len(p.items) {
+		a.fd.Keyboard = p.items[i][0]
 	}
 }
 
 func (p *keyboard) validate(a *App) []FieldError {
-	for _, l := range layouts {
-		if l[0] == a.fd.Keyboard {
-			return nil
-		}
+	if a.fd.Keyboard == "" {
+		return []FieldError{{"Keyboard", "choose a layout"}}
 	}
-	return []FieldError{{"Keyboard", fmt.Sprintf("%q is not a known layout", a.fd.Keyboard)}}
+	return nil
 }
