@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"node-installer/installer/media"
 	"node-installer/internal/bls"
 	"node-installer/internal/event"
@@ -128,6 +130,17 @@ func (j *installJob) run(ctx context.Context, sink event.Sink) (err error) {
 		if err := applyDisk(ctx, dl, p.sub()); err != nil {
 			return fmt.Errorf("partition %s: %w", dl.Disk.Path, err)
 		}
+	}
+	// Keep udev and other tools that honour the block device locking
+	// convention away while the slot, the ESP and the filesystems are
+	// written. A flock only: mkfs.ext4 opens the disk with O_EXCL itself.
+	lock, err := os.Open(j.boot.Disk.Path)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", j.boot.Disk.Path, err)
+	}
+	cl.push(lock.Close)
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("lock %s: %w (another program holds it)", j.boot.Disk.Path, err)
 	}
 	espOff, espSize := byteRange(j.boot, j.espPart)
 	fsys, err := esp.Open(j.boot.Disk.Path, espOff, espSize, j.boot.SectorSize)

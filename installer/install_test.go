@@ -42,6 +42,12 @@ func engNeedTools(t testing.TB, tools ...string) {
 }
 
 func newInstallFixture(t testing.TB, sizeMiB int64) *installFixture {
+	return newInstallFixtureOn(t, sizeMiB, false)
+}
+
+// newInstallFixtureOn lays out a sparse image file, or a loop device
+// backed by one (root only).
+func newInstallFixtureOn(t testing.TB, sizeMiB int64, loop bool) *installFixture {
 	t.Helper()
 	engNeedTools(t, "mkfs.ext4")
 	disk := filepath.Join(t.TempDir(), "disk.img")
@@ -56,6 +62,11 @@ func newInstallFixture(t testing.TB, sizeMiB int64) *installFixture {
 	d, err := storage.ProbeImage(disk)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if loop {
+		dev := engLoopDevice(t, disk)
+		d.Path, d.Name, d.Transport = dev, filepath.Base(dev), "loop"
+		disk = dev
 	}
 	cfg := Defaults()
 	cfg.Action = ActionInstall
@@ -137,9 +148,15 @@ type engRecorder struct{ events []event.Event }
 
 func (r *engRecorder) Emit(e event.Event) { r.events = append(r.events, e) }
 
-func TestInstallImageFile(t *testing.T) {
+func TestInstallImageFile(t *testing.T) { testInstall(t, false) }
+
+// TestInstallLoopDevice is the same install on a block device: BLKPG
+// partitions, O_DIRECT slot writes, mkfs.ext4's O_EXCL open.
+func TestInstallLoopDevice(t *testing.T) { testInstall(t, true) }
+
+func testInstall(t *testing.T, loop bool) {
 	engNeedTools(t, "sgdisk", "fsck.vfat", "e2fsck", "debugfs")
-	fx := newInstallFixture(t, 3072)
+	fx := newInstallFixtureOn(t, 3072, loop)
 	var rec engRecorder
 	if err := Install(context.Background(), fx.spec, fx.bundle, &rec, RunOptions{EFIVarsDir: "/nonexistent"}); err != nil {
 		t.Fatalf("Install: %v", err)

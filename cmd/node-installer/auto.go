@@ -26,7 +26,7 @@ func init() {
 
 // mediaSearch is where the bundle is looked for when neither --media nor
 // node.media names it: the installer initramfs and live media mounts.
-var mediaSearch = []string{"/run/node-media", "/media/node", "/media", "/run/initramfs/live/node", "/run/initramfs/live"}
+var mediaSearch = []string{"/run/node-media", "/media/bundle", "/media/node", "/media", "/run/initramfs/live/node", "/run/initramfs/live"}
 
 // webhookFlushTimeout bounds the wait for the last webhook events.
 const webhookFlushTimeout = 15 * time.Second
