@@ -225,7 +225,7 @@ func scanConsole(r io.Reader, logw io.Writer, start time.Time, stopOn []string, 
 	var cur strings.Builder
 	stopped := ""
 	emit := func() {
-		l := strings.ReplaceAll(cur.String(), "\r", "")
+		l := ansiRE.ReplaceAllString(strings.ReplaceAll(cur.String(), "\r", ""), "")
 		*lines = append(*lines, l)
 		fmt.Fprintf(logw, "[%8.3f] %s\n", time.Since(start).Seconds(), l)
 		cur.Reset()
@@ -259,6 +259,11 @@ func scanConsole(r io.Reader, logw io.Writer, start time.Time, stopOn []string, 
 		}
 	}
 }
+
+// ansiRE matches terminal control sequences (OVMF clears the screen
+// before the kernel's first line; tview draws with them): stripped from
+// Lines so markers can be matched at the start of a line.
+var ansiRE = regexp.MustCompile(`\x1b(\[[0-9;?=<>]*[ -/]*[@-~]|[@-Z\\-_]|[c78=>])`)
 
 // containsRecent checks the last few lines (those completed by this read).
 func containsRecent(lines []string, s string) bool {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +234,7 @@ func TestRun(t *testing.T) {
 		line     string
 	}{
 		{name: "powers off", script: "printf 'boot\\r\\nNODE-MARKER version=1\\n'; exit 0", line: "NODE-MARKER version=1"},
+		{name: "escapes stripped", script: "printf '\\033c\\033[2J\\033[01;01H\\033[=3hNODE-MARKER x\\n'", line: "NODE-MARKER x"},
 		{name: "qemu error", script: "echo 'qemu: bad option' >&2; exit 1", exit: 1, line: "qemu: bad option"},
 		{name: "hangs: killed at the timeout", script: "echo up; exec sleep 60", timeout: 500 * time.Millisecond, exit: -1, timedOut: true, line: "up"},
 		{name: "firmware shell: stopped at once", script: "echo booting; printf 'Shell> '; exec sleep 60", exit: -1, stopped: "Shell> ", line: "Shell> "},
@@ -259,6 +261,9 @@ func TestRun(t *testing.T) {
 					tc.exit, tc.timedOut, tc.stopped, res.Summary())
 			}
 			if tc.line != "" && !res.Has(tc.line) {
+				t.Errorf("console lacks %q: %q", tc.line, res.Lines)
+			}
+			if tc.line != "" && res.Find(regexp.MustCompile("^"+regexp.QuoteMeta(tc.line))) == nil {
 				t.Errorf("console lacks %q: %q", tc.line, res.Lines)
 			}
 			data, err := os.ReadFile(log)

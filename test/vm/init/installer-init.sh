@@ -20,7 +20,7 @@ done < /etc/modules.order
 want=$(cat /etc/vmtest.disks 2>/dev/null || echo 0)
 i=0
 while [ "$(ls /sys/block | grep -c '^vd')" -lt "$want" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-echo "VMTEST-INSTALLER-INIT kernel=$kver modules=$(grep -c . /etc/modules.order) disks=$(ls /sys/block | grep '^vd' | tr '\n' ' ')uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "VMTEST-INSTALLER-INIT kernel=$kver modules=$(grep -c . /etc/modules.order) disks=[$(ls /sys/block | grep '^vd' | tr '\n' ' ' | sed 's/ $//')] uptime=$(cut -d' ' -f1 /proc/uptime)"
 CMDLINE=$(cat /proc/cmdline)
 export CMDLINE
 eval "set -- $(cat /etc/vmtest.args)"
