@@ -23,6 +23,10 @@ type PlanView struct {
 	Layout storage.Layout
 	// Problems block the install; each names its field.
 	Problems installer.Problems
+	// Wipe are the disks a reinstall wipes (its installation's whole disk
+	// set); Uninstall the disks an uninstall clears.
+	Wipe      []storage.Disk
+	Uninstall []storage.Disk
 }
 
 // Backend is everything the TUI needs done outside the screen. The command

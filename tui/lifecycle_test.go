@@ -60,7 +60,7 @@ func session(t *testing.T, facts installer.Facts, b *media.Bundle) *harness {
 	return newHarness(t, opts)
 }
 
-// TestLifecycleThroughTUI: install 4.5.0, upgrade to 4.6.0 and uninstall,
+// TestLifecycleThroughTUI: install 4.5.0, upgrade to 4.6.0, reinstall and uninstall,
 // each through the pages, checking the disk with Inspect after each.
 func TestLifecycleThroughTUI(t *testing.T) {
 	if testing.Short() {
@@ -114,6 +114,27 @@ func TestLifecycleThroughTUI(t *testing.T) {
 	rep := storage.Inspect(paths[0])
 	if rep.Installation == nil || defaultVersion(rep.Installation) != "4.6.0" {
 		t.Fatalf("after the upgrade:\n%s", rep.Text())
+	}
+
+	// Reinstall: the disk pages again, the disk wiped and written fresh.
+	facts = reprobe(t, facts, paths)
+	h = session(t, facts, b46)
+	h.want("Repair 4.6.0", "Reinstall 4.6.0")
+	h.press(tcell.KeyDown, tcell.KeyEnter, tcell.KeyEnter)
+	h.wantPage(pgBoot)
+	h.press(tcell.KeyF10, tcell.KeyF10, tcell.KeyF10, tcell.KeyF10)
+	h.wantPage(pgPassword)
+	h.typeText("Old-pass-12")
+	h.press(tcell.KeyTab)
+	h.typeText("Old-pass-12")
+	h.press(tcell.KeyF10)
+	h.want("ERASED: disk1.img", "a node installation (slot A: 4.5.0, slot B: 4.6.0)", "Erase and reinstall")
+	h.press(tcell.KeyF10)
+	h.waitFor("was installed", time.Minute)
+	h.stop()
+	rep = storage.Inspect(paths[0])
+	if rep.Installation == nil || defaultVersion(rep.Installation) != "4.6.0" || rep.Installation.Slots[0].Version != "4.6.0" {
+		t.Fatalf("after the reinstall:\n%s", rep.Text())
 	}
 
 	// Uninstall: the third choice.

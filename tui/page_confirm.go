@@ -82,11 +82,24 @@ func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.F
 	case ChoiceUpgrade, ChoiceDowngrade, ChoiceRepair:
 		b.WriteString("[::b]Nothing is erased.[::-] The new image goes to the spare slot; Config, Logging and Data are kept.\n\n")
 	case ChoiceUninstall:
-		for _, f := range detect(facts.Disks) {
-			fmt.Fprintf(&b, "[::b]%s (%s, %s) loses %s.[::-]\n", f.Disk.Name, tview.Escape(f.Disk.Path), humanSize(f.Disk.Size), tview.Escape(describe(f.Disk)))
+		for _, d := range pv.Uninstall {
+			if fd, ok := findDisk(facts.Disks, d.Path); ok {
+				d = fd
+			}
+			fmt.Fprintf(&b, "[::b]%s (%s, %s) loses %s.[::-]\n", d.Name, tview.Escape(d.Path), humanSize(d.Size), tview.Escape(describe(d)))
 		}
 		b.WriteString("\n")
 	default:
+		erased := map[string]bool{}
+		for _, dl := range pv.Layout.Disks {
+			erased[dl.Disk.Path] = true
+		}
+		for _, d := range pv.Wipe {
+			// A reinstall also wipes the rest of the old installation's disks.
+			if !erased[d.Path] {
+				fmt.Fprintf(&b, "[yellow::b]WIPED:[-::-] %s (%s) - it holds %s.\n", d.Name, tview.Escape(d.Path), tview.Escape(describe(d)))
+			}
+		}
 		for _, dl := range pv.Layout.Disks {
 			d := dl.Disk
 			if fd, ok := findDisk(facts.Disks, d.Path); ok {

@@ -8,5 +8,12 @@ import (
 // installer's pure planning (installer.MakePlan): no I/O.
 func PlanFacts(cfg installer.Config, facts installer.Facts) PlanView {
 	p := installer.MakePlan(cfg, facts)
-	return PlanView{Text: p.Text(), Layout: p.Layout, Problems: p.Problems}
+	pv := PlanView{Text: p.Text(), Layout: p.Layout, Problems: p.Problems}
+	if p.Wipe != nil {
+		pv.Wipe = p.Wipe.Disks
+	}
+	if p.Uninstall != nil {
+		pv.Uninstall = p.Uninstall.Disks
+	}
+	return pv
 }
