@@ -68,7 +68,7 @@ func MakePlan(cfg Config, facts Facts) Plan {
 		p.Uninstall = &set
 		p.Problems = append(p.Problems, set.Problems...)
 		p.Notes = append(p.Notes, "uninstall: removes this product's partitions, signatures and partition table from the disks below, and its EFI boot entry; then reboots")
-		p.Choice, _ = storage.Choose(storage.Spec{}, disks)
+		p.Choice = setChoice(set, disks)
 	default:
 		p.planInteractive(spec, facts, disks)
 	}
@@ -76,6 +76,22 @@ func MakePlan(cfg Config, facts Facts) Plan {
 	p.Network = np
 	p.Problems = append(p.Problems, problemsOf(err, "network", "")...)
 	return p
+}
+
+// setChoice shows a disk set (uninstall) as the disks considered.
+func setChoice(set DiskSet, disks []storage.Disk) storage.Choice {
+	var ch storage.Choice
+	for _, d := range disks {
+		c := storage.Candidate{Disk: d}
+		if why, ok := set.Why[d.Path]; ok {
+			c.Chosen, c.Role, c.Reason = true, "data", "chosen: "+why
+			ch.Data = append(ch.Data, d)
+		} else {
+			c.Reason = "left alone: " + set.Skipped[d.Path]
+		}
+		ch.Candidates = append(ch.Candidates, c)
+	}
+	return ch
 }
 
 // maskSecrets hides password hashes: a plan is printed and logged.

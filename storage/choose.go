@@ -176,14 +176,19 @@ func (c *chooser) result() Choice {
 			ch.Data = append(ch.Data, c.disks[i])
 		}
 	}
+	asked := c.spec.Init || len(c.spec.Disks) > 0 || len(c.spec.Selectors) > 0 || len(c.spec.AppDisks) > 0
 	for i, d := range c.disks {
 		r := c.reason[i]
-		if r == "" {
-			if why := c.unusable(d, false, "boot"); why != "" {
-				r = "not chosen: " + why
-			} else {
-				r = "not chosen: not named"
-			}
+		switch why := c.unusable(d, false, "boot"); {
+		case r != "":
+		case !asked && why != "":
+			r = "not usable: " + why // nothing asked: the TUI offers the usable ones
+		case !asked:
+			r = "usable"
+		case why != "":
+			r = "not chosen: " + why
+		default:
+			r = "not chosen: not named"
 		}
 		ch.Candidates = append(ch.Candidates, Candidate{Disk: d, Chosen: c.role[i] != "", Role: c.role[i], Reason: r})
 	}

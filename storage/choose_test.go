@@ -184,3 +184,17 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestChooseNothingAsked lists what the TUI may offer when no disk was named.
+func TestChooseNothingAsked(t *testing.T) {
+	ch, err := Choose(Spec{}, machine())
+	if err != nil || ch.HasBoot() {
+		t.Fatalf("err %v boot %q", err, ch.Boot.Name)
+	}
+	want := map[string]string{"sda": "usable", "sdc": "not usable: boot media", "sdd": "not usable: removable", "sdh": "not usable: in use"}
+	for _, c := range ch.Candidates {
+		if w, ok := want[c.Disk.Name]; ok && !strings.HasPrefix(c.Reason, w) {
+			t.Errorf("%s: %q, want prefix %q", c.Disk.Name, c.Reason, w)
+		}
+	}
+}
