@@ -28,8 +28,8 @@ type ApplyOptions struct {
 	SetHostname func(name string) error
 	// CarrierTimeout bounds the wait for carrier (default 10s).
 	CarrierTimeout time.Duration
-	// DHCPTimeout is one DHCP attempt's wait for an answer (default 3s),
-	// DHCPRetries the attempts (default 3).
+	// DHCPTimeout is one DHCP attempt's wait for an answer (default 2s),
+	// DHCPRetries the attempts (default 4).
 	DHCPTimeout time.Duration
 	DHCPRetries int
 	// SLAACTimeout bounds the wait for a router-advertised address (default 10s).
@@ -105,10 +105,10 @@ func Apply(ctx context.Context, h *netlink.Handle, plan Plan, opts ApplyOptions)
 		opts.CarrierTimeout = 10 * time.Second
 	}
 	if opts.DHCPTimeout <= 0 {
-		opts.DHCPTimeout = 3 * time.Second
+		opts.DHCPTimeout = 2 * time.Second
 	}
 	if opts.DHCPRetries <= 0 {
-		opts.DHCPRetries = 3
+		opts.DHCPRetries = 4
 	}
 	if opts.SLAACTimeout <= 0 {
 		opts.SLAACTimeout = 10 * time.Second
