@@ -14,7 +14,6 @@ package esp
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -247,11 +246,9 @@ func zeroRange(dev Device, start, n int64) error {
 // syncDev flushes dev to stable storage when it can.
 func syncDev(dev Device) error {
 	if s, ok := dev.(interface{ Sync() error }); ok {
-		if err := s.Sync(); err != nil && !errors.Is(err, errNotSupported) {
+		if err := s.Sync(); err != nil {
 			return fmt.Errorf("sync: %w", err)
 		}
 	}
 	return nil
 }
-
-var errNotSupported = errors.New("not supported")
