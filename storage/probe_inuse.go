@@ -83,10 +83,18 @@ func readSwaps(path string) []string {
 // or held by another device (dm, md).
 func markInUse(d *Disk, mounts []mount, swaps []string) {
 	var why []string
-	for _, m := range mounts {
-		if strings.HasPrefix(m.Source, "/dev/") && filepath.Base(m.Source) == d.Name {
-			why = append(why, "mounted at "+m.Point)
+	// points lists where dev is mounted (bind mounts repeat a source)
+	points := func(dev string) []string {
+		var ps []string
+		for _, m := range mounts {
+			if strings.HasPrefix(m.Source, "/dev/") && filepath.Base(m.Source) == dev {
+				ps = append(ps, m.Point)
+			}
 		}
+		return ps
+	}
+	if ps := points(d.Name); len(ps) > 0 {
+		why = append(why, "mounted at "+strings.Join(ps, ", "))
 	}
 	for _, s := range swaps {
 		if s == d.Name {
@@ -98,13 +106,9 @@ func markInUse(d *Disk, mounts []mount, swaps []string) {
 		if p.Name == "" {
 			continue
 		}
-		for _, m := range mounts {
-			if strings.HasPrefix(m.Source, "/dev/") && filepath.Base(m.Source) == p.Name {
-				if p.Mounted == "" {
-					p.Mounted = m.Point
-				}
-				why = append(why, p.Name+" mounted at "+m.Point)
-			}
+		if ps := points(p.Name); len(ps) > 0 {
+			p.Mounted = ps[0]
+			why = append(why, p.Name+" mounted at "+strings.Join(ps, ", "))
 		}
 		for _, s := range swaps {
 			if s == p.Name {
