@@ -30,7 +30,9 @@ func runDemo(args []string) int {
 		fmt.Fprintf(os.Stderr, "node-installer demo: %v\n", err)
 		return 1
 	}
-	s, err := newSession("", filepath.Join(d, "media"), disks)
+	// The demo starts from the defaults: this machine's kernel command line
+	// is not meant for the image files.
+	s, err := newSession("", filepath.Join(d, "media"), disks, filepath.Join(d, "install.log"))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "node-installer demo: %v\n", err)
 		return 1
@@ -41,7 +43,7 @@ func runDemo(args []string) int {
 	// The demo never touches the machine's network (nothing is sent) nor
 	// its firmware boot entries (no EFI variables directory).
 	s.opts.Backend.Ping = nil
-	s.opts.Backend.Run = tui.EngineRun(s.bundle, installer.RunOptions{EFIVarsDir: filepath.Join(d, "no-efivars")})
+	s.opts.Backend.Run = runEngine(s.bundle, s.opts.Config, filepath.Join(d, "install.log"), installer.RunOptions{EFIVarsDir: filepath.Join(d, "no-efivars")})
 	out, err := tui.Run(s.opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "node-installer demo: %v\n", err)
@@ -57,6 +59,7 @@ func runDemo(args []string) int {
 		fmt.Printf("  %s\n", p)
 	}
 	fmt.Printf("  %s (media bundle)\n", filepath.Join(d, "media"))
+	fmt.Printf("  %s (the install log)\n", filepath.Join(d, "install.log"))
 	fmt.Printf("\nLook at the result with:\n  %s inspect %s\n", self, disks[0])
 	fmt.Printf("Remove it with:\n  rm -r %s\n", d)
 	return rc

@@ -5,8 +5,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -39,7 +41,12 @@ func runTUI(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	s, err := newSession(*cmdline, *mediaDir, disks)
+	if *cmdline == "" {
+		if b, err := os.ReadFile("/proc/cmdline"); err == nil {
+			*cmdline = strings.TrimSpace(string(b))
+		}
+	}
+	s, err := newSession(*cmdline, *mediaDir, disks, "")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "node-installer tui: %v\n", err)
 		return 1
@@ -59,14 +66,9 @@ type session struct {
 }
 
 // newSession probes the machine (or the given image files) and wires the
-// real backend functions.
-func newSession(cmdline, mediaDir string, disks []string) (*session, error) {
-	if cmdline == "" {
-		b, err := os.ReadFile("/proc/cmdline")
-		if err == nil {
-			cmdline = strings.TrimSpace(string(b))
-		}
-	}
+// real backend functions; the run's events also go to logPath (default
+// /run/node-installer/install.log) and to node.webhook.
+func newSession(cmdline, mediaDir string, disks []string, logPath string) (*session, error) {
 	cfg, problems := parseCmdline(cmdline)
 	b, err := autoOpenMedia(mediaDir, cfg.Unattended.Media)
 	if err != nil {
@@ -88,7 +90,7 @@ func newSession(cmdline, mediaDir string, disks []string) (*session, error) {
 			Shell:     runShell,
 		},
 	}
-	s.opts.Backend.Run = runEngine(b)
+	s.opts.Backend.Run = runEngine(b, cfg, logPath, installer.RunOptions{})
 	s.opts.Backend.AdminHash = adminHash
 	if len(problems) > 0 {
 		// Kernel arguments that do not parse are not pre-filled; say so on stderr
@@ -196,7 +198,7 @@ func afterTUI(o tui.Outcome, demo bool) int {
 		fmt.Println("node-installer: left the installer; nothing was written.")
 	case tui.OutcomeReboot, tui.OutcomePowerOff:
 		if demo {
-			fmt.Printf("node-installer demo: the installer would now %s the machine.\n", o)
+			fmt.Printf("node-installer demo: the installer would now %s the machine.\n", map[tui.Outcome]string{tui.OutcomeReboot: "reboot", tui.OutcomePowerOff: "power off"}[o])
 			return 0
 		}
 		if err := powerAction(o); err != nil {
@@ -242,9 +244,41 @@ func parseCmdline(cmdline string) (installer.Config, installer.Problems) {
 	return base, ps
 }
 
-// runEngine is the engine run for the TUI, logging to the installer's log.
-func runEngine(b *media.Bundle) func(context.Context, installer.Config, installer.Facts, event.Sink) error {
-	return tui.EngineRun(b, installer.RunOptions{})
+// runEngine is the engine run for the TUI. Its events go to the screen,
+// to the log file (copied to the Logging partition by the engine) and to
+// node.webhook, each through its own queue of an event.Bus, so neither a
+// slow screen nor a slow webhook holds the engine up.
+func runEngine(b *media.Bundle, pre installer.Config, logPath string, o installer.RunOptions) func(context.Context, installer.Config, installer.Facts, event.Sink) error {
+	return func(ctx context.Context, cfg installer.Config, facts installer.Facts, screen event.Sink) error {
+		o := o // this run's options: the log file is added below
+		path := logPath
+		if path == "" {
+			path = "/run/node-installer/install.log"
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				path = filepath.Join(os.TempDir(), "node-installer-install.log")
+			}
+		}
+		bus := event.NewBus()
+		waits := []func(){event.Attach(bus, screen, 256)}
+		if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640); err == nil {
+			defer f.Close()
+			logger := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			waits = append(waits, event.Attach(bus, event.NewLogSink(logger), 1024))
+			o.LogFile = path
+		} else {
+			screen.Emit(event.Event{Kind: event.Warning, Step: "log", Message: fmt.Sprintf("no log file: %v", err)})
+		}
+		if u := pre.Unattended.Webhook; u != "" {
+			waits = append(waits, event.Attach(bus, event.NewWebhook(u, event.WebhookOptions{}), 1024))
+		}
+		bus.Emit(event.Event{Kind: event.Log, Message: fmt.Sprintf("node-installer %s: %s from the TUI, log %s", version, cfg.Action, path)})
+		err := tui.EngineRun(b, o)(ctx, cfg, facts, bus)
+		bus.Close()
+		for _, w := range waits {
+			w()
+		}
+		return err
+	}
 }
 
 // adminHash reads /shadow.d/admin from the installation's Config
