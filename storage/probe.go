@@ -136,12 +136,15 @@ func probeOne(o ProbeOptions, name string) (Disk, bool) {
 		d.BackingFile = bf
 	}
 	dev := filepath.Join(sys, "device")
-	d.Model = firstNonEmpty(readStr(filepath.Join(dev, "model")), d.Model)
+	d.Model = firstNonEmpty(readStr(filepath.Join(dev, "model")), readStr(filepath.Join(dev, "name"))) // mmc: "name"
 	if v := readStr(filepath.Join(dev, "vendor")); !strings.HasPrefix(v, "0x") {
 		d.Vendor = v // virtio's "vendor" is a PCI id, not a name
 	}
 	d.Serial = firstNonEmpty(readStr(filepath.Join(sys, "serial")), readStr(filepath.Join(dev, "serial")),
 		vpdSerial(filepath.Join(dev, "vpd_pg80")))
+	if d.Serial == "" && d.Transport == "usb" {
+		d.Serial = usbSerial(sys)
+	}
 	d.WWID = firstNonEmpty(readStr(filepath.Join(sys, "wwid")), readStr(filepath.Join(dev, "wwid")))
 	d.Holders = listDir(filepath.Join(sys, "holders"))
 	d.Partitions = sysfsPartitions(sys, name)
@@ -159,6 +162,22 @@ func firstNonEmpty(s ...string) string {
 	for _, v := range s {
 		if v != "" {
 			return v
+		}
+	}
+	return ""
+}
+
+// usbSerial is the iSerial string of the USB device a disk sits behind:
+// the nearest parent in sysfs with idVendor and serial files (what udev
+// calls ID_SERIAL_SHORT; usb-storage often has no VPD page 0x80).
+func usbSerial(sys string) string {
+	p, err := filepath.EvalSymlinks(sys)
+	if err != nil {
+		return ""
+	}
+	for ; strings.Contains(p, "/usb"); p = filepath.Dir(p) {
+		if _, err := os.Stat(filepath.Join(p, "idVendor")); err == nil {
+			return readStr(filepath.Join(p, "serial"))
 		}
 	}
 	return ""

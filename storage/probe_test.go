@@ -131,6 +131,8 @@ func TestProbeFakeSysfs(t *testing.T) {
 			files: map[string]string{"loop/backing_file": "/var/tmp/disk.img"}},
 		{name: "sr0", devPath: "pci0000:00/0000:00:1f.2/ata2/host1/target1:0:0/1:0:0:0/block/sr0", size: 1 << 20, lsec: 2048, psec: 2048,
 			files: map[string]string{"device/model": "DVD-ROM", "removable": "1"}, image: isoImg},
+		{name: "mmcblk0", devPath: "platform/fe320000.mmc/mmc_host/mmc0/mmc0:aaaa/block/mmcblk0", size: 31914983424, lsec: 512, psec: 512,
+			files: map[string]string{"device/name": "SD32G", "device/serial": "0x1234abcd", "removable": "0"}},
 		{name: "zram0", devPath: "virtual/block/zram0", size: 1 << 30, lsec: 4096, psec: 4096},
 		{name: "dm-0", devPath: "virtual/block/dm-0", size: 1 << 30, lsec: 512, psec: 512},
 		{name: "md127", devPath: "virtual/block/md127", size: 1 << 30, lsec: 4096, psec: 4096},
@@ -138,7 +140,14 @@ func TestProbeFakeSysfs(t *testing.T) {
 	mountinfo := mountLine(20, "/run/initramfs/live", "vfat", "/dev/sdb1") +
 		mountLine(21, "/run/rootfsbase", "squashfs", "/dev/loop0") +
 		mountLine(22, "/mnt/old", "ext4", "/dev/vda2")
+	// the USB device above sdb carries the stick's serial
+	usbDev := "pci0000:00/0000:00:14.0/usb2/2-1/"
 	o := fakeTree(t, disks, mountinfo, "/dev/vda1 partition 1048572 0 -2\n", "BOOT_IMAGE=/vmlinuz root=live:CDLABEL=NODE_LIVE rd.live.image")
+	for f, v := range map[string]string{"idVendor": "0781", "serial": "4C530001230517113134"} {
+		if err := os.WriteFile(filepath.Join(o.SysRoot, "devices", usbDev, f), []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(o.DevRoot, "disk", "by-id"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +162,7 @@ func TestProbeFakeSysfs(t *testing.T) {
 		{Name: "loop0", Path: dev("loop0"), Size: 1 << 30, LogicalSector: 512, PhysicalSector: 512, ReadOnly: true, Transport: "loop",
 			BackingFile: "/run/initramfs/live/LiveOS/squashfs.img", InUse: "mounted at /run/rootfsbase", BootMedia: true},
 		{Name: "loop2", Path: dev("loop2"), Size: 8 << 30, LogicalSector: 512, PhysicalSector: 512, Transport: "loop", BackingFile: "/var/tmp/disk.img"},
+		{Name: "mmcblk0", Path: dev("mmcblk0"), Size: 31914983424, LogicalSector: 512, PhysicalSector: 512, Model: "SD32G", Serial: "0x1234abcd", Transport: "mmc"},
 		{Name: "nvme0n1", Path: dev("nvme0n1"), Size: 1920383410176, LogicalSector: 4096, PhysicalSector: 4096, Model: "SAMSUNG MZQL21T9HCJR",
 			Serial: "S64GNE0R123456", WWID: "eui.36344730526054940025384500000001", Transport: "nvme",
 			ByID: []string{"/dev/disk/by-id/nvme-SAMSUNG_MZQL21T9HCJR_S64GNE0R123456"}},
@@ -165,6 +175,7 @@ func TestProbeFakeSysfs(t *testing.T) {
 			}},
 		{Name: "sdb", Path: dev("sdb"), Size: 16013942784, LogicalSector: 512, PhysicalSector: 512, Model: "Cruzer Blade", Vendor: "SanDisk",
 			Removable: true, Rotational: true, Transport: "usb", BootMedia: true, InUse: "sdb1 mounted at /run/initramfs/live",
+			Serial: "4C530001230517113134", ByID: []string{"/dev/disk/by-id/usb-SanDisk_Cruzer_Blade_4C530001230517113134-0:0"},
 			Partitions: []Partition{{Number: 1, Name: "sdb1", Start: 1 << 20, Size: 4 << 30, Mounted: "/run/initramfs/live"}}},
 		{Name: "sdc", Path: dev("sdc"), Size: 1200243695616, LogicalSector: 4096, PhysicalSector: 4096, Model: "AL15SEB120N", Vendor: "TOSHIBA",
 			Serial: "Y9A0A01XFXYZ", Rotational: true, ReadOnly: true, Transport: "scsi", Holders: []string{"sdc1:md127"}, InUse: "held by sdc1:md127",
