@@ -41,6 +41,11 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 	defer fsys.Close()
 	var notes []string
 	read := func(p string) (string, bool) {
+		// Small text files only: a hostile ESP must not make us read GiBs.
+		if st, err := fsys.Stat(p); err == nil && st.Size > 64<<10 {
+			notes = append(notes, fmt.Sprintf("ESP %s: %d bytes, too large to be ours", p, st.Size))
+			return "", false
+		}
 		b, err := fsys.ReadFile(p)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
