@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -16,17 +17,31 @@ import (
 // so the run ends by powering off, rebooting or halting (node.after),
 // and a failed run stays on the console with its error and never reboots.
 
-// pid1Setup mounts the API filesystems a bare initramfs may lack. Errors
-// are ignored: a mount that exists already is fine.
+// pid1Setup mounts the API filesystems a bare initramfs may lack; a
+// target that is already a mount point is left alone (mounting over it
+// would hide what /init put there).
 func pid1Setup() {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		_ = unix.Mount("proc", "/proc", "proc", 0, "")
+	}
+	mounted := map[string]bool{}
+	if data, err := os.ReadFile("/proc/self/mounts"); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(l); len(f) > 1 {
+				mounted[f[1]] = true
+			}
+		}
+	}
 	for _, m := range []struct{ src, dir, fstype string }{
-		{"proc", "/proc", "proc"},
 		{"sysfs", "/sys", "sysfs"},
 		{"devtmpfs", "/dev", "devtmpfs"},
 		{"tmpfs", "/run", "tmpfs"},
 		{"tmpfs", "/tmp", "tmpfs"},
 		{"efivarfs", "/sys/firmware/efi/efivars", "efivarfs"},
 	} {
+		if mounted[m.dir] {
+			continue
+		}
 		if _, err := os.Stat(m.dir); err != nil {
 			continue
 		}
