@@ -38,11 +38,8 @@ func runDefault([]string) int {
 		pid1Setup()
 	}
 	line, err := os.ReadFile("/proc/cmdline")
-	if err == nil {
-		cfg, _ := installer.ParseCmdline(strings.TrimSpace(string(line)))
-		if cfg.Action != installer.ActionInteractive {
-			return runAuto(nil)
-		}
+	if err == nil && defaultCommand(string(line)) == "auto" {
+		return runAuto(nil)
 	}
 	if tui, ok := commands["tui"]; ok {
 		return tui.run(nil)
@@ -50,6 +47,17 @@ func runDefault([]string) int {
 	fmt.Fprintln(os.Stderr, "node-installer: no unattended action on the kernel command line and no TUI in this build")
 	usage()
 	return installer.ExitNoAction
+}
+
+// defaultCommand is what `node-installer` without arguments runs for a
+// kernel command line: "auto" when it names an unattended action (even
+// with problems: auto reports them), else "tui".
+func defaultCommand(cmdline string) string {
+	cfg, _ := installer.ParseCmdline(strings.TrimSpace(cmdline))
+	if cfg.Action != installer.ActionInteractive {
+		return "auto"
+	}
+	return "tui"
 }
 
 func runAuto(args []string) int {

@@ -239,3 +239,21 @@ func TestAutoLifecycle(t *testing.T) {
 		t.Errorf("after uninstall:\n%s", rep.Text())
 	}
 }
+
+func TestDefaultCommand(t *testing.T) {
+	tests := []struct{ cmdline, want string }{
+		{"BOOT_IMAGE=/vmlinuz console=ttyS0 quiet\n", "tui"},
+		{"install", "tui"},
+		{"storage_init=/dev/vda adminpw=$6$x$y", "auto"},
+		{"storage_init", "auto"},
+		{"reinstall storage_init=/dev/sda", "auto"},
+		{"upgrade", "auto"},
+		{"uninstall", "auto"},
+		{"", "tui"},
+	}
+	for _, tt := range tests {
+		if got := defaultCommand(tt.cmdline); got != tt.want {
+			t.Errorf("defaultCommand(%q) = %s, want %s", tt.cmdline, got, tt.want)
+		}
+	}
+}
