@@ -41,11 +41,40 @@ func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) 
 	return out, nil
 }
 
+// aptCache runs apt-cache with args, memoised in the cache under a key of
+// apt's package lists (names, sizes, times): this machine's apt is set up
+// without pkgcache.bin, so every apt-cache call re-reads all lists
+// (1-5 s); the answer only changes when the lists do.
+func (c Cache) aptCache(ctx context.Context, args ...string) ([]byte, error) {
+	lists, _ := filepath.Glob("/var/lib/apt/lists/*")
+	parts := append([]string{"apt-cache"}, args...)
+	for _, l := range lists {
+		if st, err := os.Stat(l); err == nil {
+			parts = append(parts, fmt.Sprintf("%s %d %d", l, st.Size(), st.ModTime().UnixNano()))
+		}
+	}
+	key, err := Key(parts...)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := c.Entry("apt-cache", key, func(dir string) error {
+		out, err := run(ctx, "", "apt-cache", args...)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "out"), out, 0o644)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(filepath.Join(dir, "out"))
+}
+
 // ResolveKernelPackage returns the versioned kernel package the Debian
 // meta-package linux-image-FLAVOR depends on, and its candidate version.
-func ResolveKernelPackage(ctx context.Context, flavor string) (pkg, version string, err error) {
+func (c Cache) ResolveKernelPackage(ctx context.Context, flavor string) (pkg, version string, err error) {
 	meta := "linux-image-" + flavor
-	out, err := run(ctx, "", "apt-cache", "depends", meta)
+	out, err := c.aptCache(ctx, "depends", meta)
 	if err != nil {
 		return "", "", fmt.Errorf("resolve %s (is apt's package list fetched? run apt-get update): %w", meta, err)
 	}
@@ -53,7 +82,7 @@ func ResolveKernelPackage(ctx context.Context, flavor string) (pkg, version stri
 	if pkg == "" {
 		return "", "", fmt.Errorf("apt-cache depends %s names no linux-image-<version> package:\n%s", meta, out)
 	}
-	version, err = CandidateVersion(ctx, pkg)
+	version, err = c.CandidateVersion(ctx, pkg)
 	return pkg, version, err
 }
 
@@ -71,8 +100,8 @@ func DependsOnKernel(out string) string {
 }
 
 // CandidateVersion is the version apt would fetch for pkg.
-func CandidateVersion(ctx context.Context, pkg string) (string, error) {
-	out, err := run(ctx, "", "apt-cache", "show", "--no-all-versions", pkg)
+func (c Cache) CandidateVersion(ctx context.Context, pkg string) (string, error) {
+	out, err := c.aptCache(ctx, "show", "--no-all-versions", pkg)
 	if err != nil {
 		return "", fmt.Errorf("apt-cache show %s: %w", pkg, err)
 	}
@@ -126,7 +155,7 @@ func (c Cache) Unpack(ctx context.Context, pkg, version string, post func(root s
 // generic one) and runs depmod, since the .deb ships no modules.dep (its
 // postinst makes it).
 func (c Cache) FetchKernel(ctx context.Context, flavor, busybox string) (*Kernel, error) {
-	pkg, version, err := ResolveKernelPackage(ctx, flavor)
+	pkg, version, err := c.ResolveKernelPackage(ctx, flavor)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +180,7 @@ const SystemdBootPath = "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 // path of systemd-bootx64.efi.
 func (c Cache) FetchSystemdBoot(ctx context.Context) (string, error) {
 	const pkg = "systemd-boot-efi"
-	version, err := CandidateVersion(ctx, pkg)
+	version, err := c.CandidateVersion(ctx, pkg)
 	if err != nil {
 		return "", err
 	}
