@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -265,9 +266,7 @@ func readContents(d *Disk) {
 }
 
 // contents fills Table, Signature and the partitions from r.
-func contents(d *Disk, r interface {
-	ReadAt([]byte, int64) (int, error)
-}) {
+func contents(d *Disk, r io.ReaderAt) {
 	// LBA 0-2 (and the entry array) of both sector sizes, and the
 	// whole-disk signatures, in one read
 	head := prefetch(r, 0, 128<<10)
@@ -299,7 +298,29 @@ func contents(d *Disk, r interface {
 		s := DetectSignature(r, p.Start, p.Size)
 		p.FSType, p.Label = s.FSType, s.Label
 	}
-	d.Installation = detectInstallation(d.Partitions)
+	d.Installation = esps(d, r)
+	if d.Installation == nil {
+		d.Installation = detectInstallation(d.Partitions)
+	}
+}
+
+// esps reads this product's installation (slots, versions, the default
+// and the unfinished marker) from the disk's ESP, if it has one.
+func esps(d *Disk, r io.ReaderAt) (inst *Installation) {
+	defer func() {
+		if recover() != nil {
+			inst = nil // a hostile ESP must not stop the probe: names still tell
+		}
+	}()
+	for _, p := range d.Partitions {
+		if p.FSType != "vfat" || (p.TypeGUID != TypeESP && p.PartLabel != "EFI") || p.Size <= 0 {
+			continue
+		}
+		if i, _, err := InstallationOf(r, p.Start, min(p.Size, d.Size-p.Start)); err == nil && i != nil {
+			return i
+		}
+	}
+	return nil
 }
 
 func findPart(ps []Partition, start int64) int {

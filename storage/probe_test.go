@@ -227,3 +227,29 @@ func TestProbeImage(t *testing.T) {
 		t.Errorf("empty: err = %v", err)
 	}
 }
+
+// TestProbeImageInstallation probes an image holding an installation
+// (written by Apply and the ESP package, as the engine does): the probe
+// reads slots and versions from the ESP.
+func TestProbeImageInstallation(t *testing.T) {
+	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
+		t.Skip("needs mkfs.ext4 (e2fsprogs)")
+	}
+	img, _ := apInstalled(t, 512, map[string]string{
+		"/loader/loader.conf":         "timeout 3\n",
+		"/node/product":               "node\n",
+		"/node/A/version":             "4.5.1\n",
+		"/loader/entries/node-A.conf": apEntry("A", "4.5.1"),
+	})
+	d, err := ProbeImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := d.Installation
+	if in == nil || in.Product != "node" || len(in.Slots) == 0 || in.Slots[0].Name != "A" || in.Slots[0].Version != "4.5.1" || !in.Slots[0].Default {
+		t.Fatalf("installation %+v", in)
+	}
+	if _, err := Choose(Spec{Init: true, Disks: []DiskRef{{Raw: img, Path: img}}}, []Disk{d}); err == nil || !strings.Contains(err.Error(), "holds an installation of this product") {
+		t.Errorf("Choose of an installed image: %v", err)
+	}
+}
