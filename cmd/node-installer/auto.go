@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -158,6 +159,9 @@ func (r *autoRun) run(problems installer.Problems, mediaDir, factsPath string, d
 	bundle, err := autoOpenMedia(mediaDir, cfg.Unattended.Media)
 	if err != nil && plan.Action != installer.ActionUninstall { // uninstall writes nothing from the media
 		r.bus.Emit(event.Event{Kind: event.Failed, Step: "media", Err: err.Error()})
+		if errors.Is(err, installer.ErrNotSupported) {
+			return installer.ExitNotSupported
+		}
 		return installer.ExitMedia
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

@@ -187,6 +187,7 @@ func TestAutoExitCodes(t *testing.T) {
 	}{
 		{"no action", []string{"--cmdline", "console=ttyS0 quiet", "--disk", fx.disk, "--log", fx.log}, installer.ExitNoAction},
 		{"missing media", []string{"--cmdline", "storage_init=" + fx.disk + smallVols, "--media", filepath.Join(fx.dir, "nope"), "--disk", fx.disk, "--log", fx.log}, installer.ExitMedia},
+		{"media over http", []string{"--cmdline", "storage_init=" + fx.disk + smallVols + " node.media=http://192.0.2.1/b", "--disk", fx.disk, "--log", fx.log}, installer.ExitNotSupported},
 		{"bad flag", []string{"--bogus"}, installer.ExitUsage},
 		{"stray argument", []string{"storage_init"}, installer.ExitUsage},
 	}
