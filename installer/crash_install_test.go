@@ -121,6 +121,11 @@ func installState(t *testing.T, disk string, b *media.Bundle) string {
 	case err != nil:
 		t.Fatalf("ESP unreadable: %v", err)
 	case st.Marker:
+		def := ""
+		if order := st.BootOrder(); len(order) > 0 {
+			def = EntrySlot(order[0])
+		}
+		inspectAgrees(t, disk, def, true)
 		return "unfinished"
 	case len(st.BootOrder()) == 0:
 		return "empty"

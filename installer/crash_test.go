@@ -222,6 +222,7 @@ func checkBootsComplete(t *testing.T, d storage.Disk, bundles ...*media.Bundle) 
 	}
 	def := order[0]
 	slot := EntrySlot(def)
+	inspectAgrees(t, d.Path, slot, st.Marker)
 	var b *media.Bundle
 	for _, c := range bundles {
 		if MediaVersion(c.Manifest) == def.Version {
@@ -253,6 +254,28 @@ func checkBootsComplete(t *testing.T, d storage.Disk, bundles ...*media.Bundle) 
 		}
 	}
 	return def.Version
+}
+
+// inspectAgrees checks that storage.Inspect (what `node-installer
+// inspect` prints) sees the same default slot ("" = none) and the same
+// not-finished state as the lifecycle's own reading of the ESP.
+func inspectAgrees(t *testing.T, disk, defaultSlot string, notFinished bool) {
+	t.Helper()
+	rep := storage.Inspect(disk)
+	in := rep.Installation
+	if in == nil {
+		t.Errorf("storage.Inspect finds no installation (problems %v, error %q)", rep.Problems, rep.Error)
+		return
+	}
+	got := ""
+	for _, s := range in.Slots {
+		if s.Default {
+			got = s.Name
+		}
+	}
+	if got != defaultSlot || in.NotFinished != notFinished {
+		t.Errorf("storage.Inspect: default slot %q not finished %v; the lifecycle reads %q %v", got, in.NotFinished, defaultSlot, notFinished)
+	}
 }
 
 // TestCrashUpgrade kills an upgrade at every step boundary and at seeded
