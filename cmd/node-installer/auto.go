@@ -215,7 +215,7 @@ func (r *autoRun) start(logPath string) error {
 		r.webhook = event.NewWebhook(u, event.WebhookOptions{Tail: r.tail.Lines, Logger: logger, Node: autoNodeIdentity(r.cfg)})
 		r.waits = append(r.waits, event.Attach(r.bus, r.webhook, 1024))
 	}
-	r.bus.Emit(event.Event{Kind: event.Started, Message: fmt.Sprintf("node-installer %s: unattended %s, log %s", version, r.cfg.Action, logPath)})
+	r.bus.Emit(event.Event{Kind: event.Log, Message: fmt.Sprintf("node-installer %s: unattended %s, log %s", version, r.cfg.Action, logPath)})
 	return nil
 }
 
