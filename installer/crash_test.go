@@ -279,7 +279,9 @@ func inspectAgrees(t *testing.T, disk, defaultSlot string, notFinished bool) {
 }
 
 // TestCrashUpgrade kills an upgrade at every step boundary and at seeded
-// random offsets of the slot write.
+// random offsets of the slot write: the first upgrade after an install
+// (v1 in A -> v2 into B), and a second one (v2 in B, blessed, v1 still in
+// A as its fallback -> v3 into A, which first removes A's entry).
 func TestCrashUpgrade(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash-safety harness: skipped with -short")
@@ -287,26 +289,49 @@ func TestCrashUpgrade(t *testing.T) {
 	dir := t.TempDir()
 	v1 := makeBundle(t, filepath.Join(dir, "v1"), "1.1.0", 5<<20)
 	v2 := makeBundle(t, filepath.Join(dir, "v2"), "1.2.0", 10<<20) // 3 slot writes (4 MiB each)
-	ver1, ver2 := MediaVersion(v1.Manifest), MediaVersion(v2.Manifest)
+	v3 := makeBundle(t, filepath.Join(dir, "v3"), "1.3.0", 7<<20)
+	t.Run("first", func(t *testing.T) {
+		crashUpgrade(t, makeInstalled(t, filepath.Join(dir, "first"), v1), v1, v2, "A", 5)
+	})
+	t.Run("second", func(t *testing.T) {
+		d := makeInstalled(t, filepath.Join(dir, "second"), v1)
+		if _, err := UpgradeDisk(context.Background(), d, v2, Defaults(), nil); err != nil {
+			t.Fatal(err)
+		}
+		bless(t, d, "node-B+3.conf", "node-B.conf")
+		crashUpgrade(t, d, v2, v3, "B", 2)
+	})
+}
 
+// crashUpgrade kills the upgrade of a copy of base (booting old) to new at
+// every step boundary and at byteKills seeded slot-write offsets.
+func crashUpgrade(t *testing.T, base storage.Disk, old, new *media.Bundle, oldSlot string, byteKills int) {
+	dir := t.TempDir()
+	verOld, verNew := MediaVersion(old.Manifest), MediaVersion(new.Manifest)
+	fresh := func(sub string) storage.Disk {
+		p := filepath.Join(dir, sub+".img")
+		copySparse(t, base.Path, p)
+		d, err := storage.ProbeImage(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
 	type kill struct {
 		at, atByte int64
 	}
 	var kills []kill
 	// Count the boundaries of a full run first.
-	{
-		d := makeInstalled(t, filepath.Join(dir, "count"), v1)
-		res := runCrashChild(t, "upgrade", d.Path, v2.Dir, 0, 0)
-		if res.stopped || res.completed < 10 {
-			t.Fatalf("full run: %+v", res)
-		}
-		for i := int64(1); i <= res.completed; i++ {
-			kills = append(kills, kill{at: i})
-		}
+	res := runCrashChild(t, "upgrade", fresh("count").Path, new.Dir, 0, 0)
+	if res.stopped || res.completed < 10 {
+		t.Fatalf("full run: %+v", res)
 	}
-	rootfs, _ := v2.Manifest.File(media.RoleRootfs)
-	rng := rand.New(rand.NewPCG(20261126, 5))
-	for range 5 {
+	for i := int64(1); i <= res.completed; i++ {
+		kills = append(kills, kill{at: i})
+	}
+	rootfs, _ := new.Manifest.File(media.RoleRootfs)
+	rng := rand.New(rand.NewPCG(20261126, uint64(byteKills)))
+	for range byteKills {
 		kills = append(kills, kill{atByte: 1 + rng.Int64N(rootfs.Size-1)})
 	}
 
@@ -319,18 +344,18 @@ func TestCrashUpgrade(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				d := makeInstalled(t, filepath.Join(dir, strconv.Itoa(i)), v1)
-				res := runCrashChild(t, "upgrade", d.Path, v2.Dir, k.at, k.atByte)
+				d := fresh(strconv.Itoa(i))
+				res := runCrashChild(t, "upgrade", d.Path, new.Dir, k.at, k.atByte)
 				if !res.stopped {
 					t.Fatalf("child completed without reaching kill point %+v", k)
 				}
-				booted := checkBootsComplete(t, d, v1, v2)
+				booted := checkBootsComplete(t, d, old, new)
 				committed := res.step == "commit" && res.what == string(event.StepFinished) || res.step == "finish"
 				switch {
-				case committed && booted != ver2:
-					t.Errorf("killed at %d (%s %s), after the commit point: boots %s, want %s", res.boundary, res.step, res.what, booted, ver2)
-				case !committed && booted != ver1:
-					t.Errorf("killed at %d (%s %s), before the commit point: boots %s, want %s", res.boundary, res.step, res.what, booted, ver1)
+				case committed && booted != verNew:
+					t.Errorf("killed at %d (%s %s), after the commit point: boots %s, want %s", res.boundary, res.step, res.what, booted, verNew)
+				case !committed && booted != verOld:
+					t.Errorf("killed at %d (%s %s), before the commit point: boots %s, want %s", res.boundary, res.step, res.what, booted, verOld)
 				}
 				if committed {
 					after.Add(1)
@@ -344,16 +369,16 @@ func TestCrashUpgrade(t *testing.T) {
 					t.Errorf("killed at %s %s: not-finished marker %v, want %v", res.step, res.what, in.NotFinished, wantMarker)
 				}
 				fsckESP(t, d)
-				// A rerun completes and boots v2 with v1 as the fallback.
-				if _, err := UpgradeDisk(context.Background(), d, v2, Defaults(), nil); err != nil {
+				// A rerun completes and boots the new version, the old one as the fallback.
+				if _, err := UpgradeDisk(context.Background(), d, new, Defaults(), nil); err != nil {
 					t.Fatalf("rerun after a kill in %s: %v", res.step, err)
 				}
-				if got := checkBootsComplete(t, d, v1, v2); got != ver2 {
-					t.Errorf("rerun boots %s, want %s", got, ver2)
+				if got := checkBootsComplete(t, d, old, new); got != verNew {
+					t.Errorf("rerun boots %s, want %s", got, verNew)
 				}
 				st = readState(t, d)
 				order := st.BootOrder()
-				if st.Marker || len(order) != 2 || EntrySlot(order[1]) != "A" {
+				if st.Marker || len(order) != 2 || EntrySlot(order[1]) != oldSlot {
 					t.Errorf("after the rerun: marker %v order %v", st.Marker, files(order))
 				}
 				fsckESP(t, d)
@@ -361,8 +386,8 @@ func TestCrashUpgrade(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("upgrade: %d kill points (%d step boundaries, %d slot-write offsets): %d before the commit point booted %s, %d after booted %s",
-		len(kills), len(kills)-5, 5, before.Load(), ver1, after.Load(), ver2)
+	t.Logf("upgrade %s -> %s: %d kill points (%d step boundaries, %d slot-write offsets): %d before the commit point booted %s, %d after booted %s",
+		verOld, verNew, len(kills), len(kills)-byteKills, byteKills, before.Load(), verOld, after.Load(), verNew)
 }
 
 // crashChildAction runs the other actions in the child.
