@@ -49,6 +49,9 @@ type Backend struct {
 	AdminHash func(disk storage.Disk) (string, error)
 	// Shell runs an interactive shell on the terminal (F2); nil: not allowed.
 	Shell func() error
+	// Reprobe reads the machine again after a failed run, so the Confirm
+	// page of a retry says what the disks hold now; nil keeps the facts.
+	Reprobe func() (installer.Facts, error)
 }
 
 // Outcome is what the admin chose at the end.

@@ -266,6 +266,13 @@ func (p *failed) enter(a *App) {
 	p.logv.ScrollToEnd()
 	p.form.ClearButtons()
 	p.form.AddButton("Retry", func() {
+		if a.opts.Backend.Reprobe != nil {
+			if f, err := a.opts.Backend.Reprobe(); err == nil {
+				a.opts.Facts = f
+			} else {
+				a.log.add("re-read the disks: " + err.Error())
+			}
+		}
 		a.hist = nil
 		fl := a.flow()
 		a.hist = append(a.hist, fl[:len(fl)-1]...)

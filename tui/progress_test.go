@@ -12,6 +12,7 @@ import (
 
 	"node-installer/installer"
 	"node-installer/internal/event"
+	"node-installer/storage"
 )
 
 // scriptedRun is a Backend.Run that emits a fixed run and waits on gate
@@ -89,6 +90,11 @@ func TestProgressToFailedAndRetry(t *testing.T) {
 	close(gate)
 	var got installer.Config
 	opts.Backend.Run = scriptedRun(gate, errors.New("write slot A: sha256 mismatch"), &got)
+	opts.Backend.Reprobe = func() (installer.Facts, error) {
+		f := testFacts()
+		f.Disks[0].Partitions = []storage.Partition{{Number: 1, Size: 512 << 20, PartLabel: "EFI", FSType: "vfat"}}
+		return f, nil
+	}
 	h := newHarness(t, opts)
 	h.toPage(pgConfirm)
 	h.press(tcell.KeyF10)
@@ -102,6 +108,7 @@ func TestProgressToFailedAndRetry(t *testing.T) {
 	h.press(tcell.KeyTab) // back to the buttons
 	h.press(tcell.KeyEnter)
 	h.wantPage(pgConfirm)
+	h.want(`partition table with 1 partition(s): 512 MiB vfat "EFI".`) // re-read after the failure
 	h.press(tcell.KeyF3)
 	h.wantPage(pgPassword) // Back works again before a new run
 }

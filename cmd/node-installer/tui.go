@@ -92,6 +92,7 @@ func newSession(cmdline, mediaDir string, disks []string, logPath string) (*sess
 	}
 	s.opts.Backend.Run = runEngine(b, cfg, logPath, installer.RunOptions{})
 	s.opts.Backend.AdminHash = adminHash
+	s.opts.Backend.Reprobe = func() (installer.Facts, error) { return probeFacts(disks) }
 	if len(problems) > 0 {
 		// Kernel arguments that do not parse are not pre-filled; say so on stderr
 		// before the screen is taken, and in the log.
