@@ -337,6 +337,11 @@ func (c *chooser) resolveRefs(arg string, refs []DiskRef, role string) []error {
 				c.note(i, "not chosen: "+r.Raw+" takes the first eligible disk of the bus only")
 				continue
 			}
+			if role == "data" && c.role[i] == "boot" {
+				errs = append(errs, &ChoiceError{Arg: arg, Value: r.Raw, Msg: d.Name + " is the boot disk already; an APPDISK (after ';') must be another disk"})
+				took++
+				continue
+			}
 			if why := c.unusable(d, single || r.Bus != "", role, single); why != "" {
 				c.note(i, "matches "+arg+" item "+r.Raw+" but "+why)
 				whyNot = append(whyNot, d.Name+": "+why)

@@ -72,6 +72,8 @@ func TestChoose(t *testing.T) {
 			reasonOf: map[string]string{"sdf": "holds a gpt partition table with 1 partitions (ext4)", "sdg": "holds an installation", "sdh": "in use: sdh1 mounted at /mnt", "sdi": "read-only"}},
 		{name: "appdisk", spec: Spec{Init: true, Disks: []DiskRef{{Raw: "/dev/sda", Path: "/dev/sda"}}, AppDisks: []DiskRef{{Raw: "/dev/sdb", Path: "/dev/sdb"}}}, boot: "sda", data: []string{"sdb"},
 			reasonOf: map[string]string{"sdb": "chosen as data disk"}},
+		{name: "appdisk is the boot disk", spec: Spec{Init: true, Disks: []DiskRef{{Raw: "/dev/sda", Path: "/dev/sda"}}, AppDisks: []DiskRef{{Raw: "/dev/sda", Path: "/dev/sda"}}},
+			wantErr: "storage_init=/dev/sda: sda is the boot disk already"},
 		{name: "two boot items", spec: Spec{Init: true, Disks: []DiskRef{{Raw: "/dev/sda", Path: "/dev/sda"}, {Raw: "/dev/sdb", Path: "/dev/sdb"}}}, boot: "sda", data: []string{"sdb"}},
 		{name: "named twice counts once", spec: Spec{Init: true, Disks: []DiskRef{{Raw: "/dev/sda", Path: "/dev/sda"}, {Raw: "ata:S1", Bus: "ata", Serial: "S1"}}}, boot: "sda"},
 		{name: "non-empty refused", spec: Spec{Init: true, Disks: []DiskRef{{Raw: "/dev/sdf", Path: "/dev/sdf"}}}, wantErr: "holds a gpt partition table with 1 partitions (ext4) (add reinstall or node.wipe=force to overwrite it)"},
