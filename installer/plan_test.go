@@ -163,10 +163,12 @@ func TestLoadFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ents) < 8 {
-		t.Errorf("%d profiles, want at least 8", len(ents))
-	}
+	n := 0
 	for _, e := range ents {
+		if filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		n++
 		f, err := LoadFacts(filepath.Join("testdata", "profiles", e.Name()))
 		if err != nil {
 			t.Errorf("%s: %v", e.Name(), err)
@@ -175,6 +177,9 @@ func TestLoadFacts(t *testing.T) {
 		if f.Name+".json" != e.Name() {
 			t.Errorf("%s: name %q", e.Name(), f.Name)
 		}
+	}
+	if n < 8 {
+		t.Errorf("%d profiles, want at least 8", n)
 	}
 	bad := []struct{ name, json, want string }{
 		{"unknown key", `{"firmware":"uefi","mem_bytes":1,"disk":[]}`, `unknown field "disk"`},
