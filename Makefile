@@ -8,7 +8,7 @@ GO      ?= go
 # package:FuzzTarget pairs run briefly by `make test`
 FUZZ    := ./installer:FuzzParseCmdline ./installer:FuzzLoadAnswerFile ./installer:FuzzClassifyVersions \
            ./internal/cmdline:FuzzTokenize ./internal/bls:FuzzEntry ./network:FuzzMakePlan \
-           ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen
+           ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage:FuzzProbeContents ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen
 FUZZTIME ?= 8s
 
 .PHONY: build demo test deps unit fuzz e2e bench lint clean
