@@ -8,8 +8,8 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 
-	"golang.org/x/sys/unix"
 
 	"node-installer/installer/media"
 	"node-installer/internal/bls"
@@ -139,7 +139,7 @@ func (j *installJob) run(ctx context.Context, sink event.Sink) (err error) {
 		return fmt.Errorf("lock %s: %w", j.boot.Disk.Path, err)
 	}
 	cl.push(lock.Close)
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := storage.LockFile(lock, 5*time.Second); err != nil {
 		return fmt.Errorf("lock %s: %w (another program holds it)", j.boot.Disk.Path, err)
 	}
 	espOff, espSize := byteRange(j.boot, j.espPart)

@@ -56,7 +56,7 @@ func OpenDisk(path string) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open disk: %w", err)
 	}
-	if err := lockFile(t.f, lockWait); err != nil {
+	if err := LockFile(t.f, lockWait); err != nil {
 		t.f.Close()
 		return nil, fmt.Errorf("lock disk %s: %w", path, err)
 	}
@@ -84,7 +84,9 @@ func OpenDisk(path string) (*Target, error) {
 	return t, nil
 }
 
-func lockFile(f *os.File, wait time.Duration) error {
+// LockFile takes flock(LOCK_EX) on f, retrying for up to wait: a process
+// that just ended (or a tool that probes the disk) may hold it briefly.
+func LockFile(f *os.File, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
