@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-
 	"node-installer/installer/media"
 	"node-installer/internal/bls"
 	"node-installer/internal/event"
