@@ -87,6 +87,9 @@ func (e *env) checkInstalled(t *testing.T, disk string) {
 	case len(in.Slots) == 0 || in.Slots[0].Name != "A" || in.Slots[0].Version != v1:
 		t.Errorf("inspect slots = %+v, want slot A with version %s", in.Slots, v1)
 	}
+	if in := rep.Installation; in != nil {
+		t.Logf("inspect: product %q, slots %+v, not finished %v", in.Product, in.Slots, in.NotFinished)
+	}
 	if len(rep.Problems) > 0 {
 		t.Errorf("inspect problems: %s", strings.Join(rep.Problems, "; "))
 	}
