@@ -78,6 +78,7 @@ type FieldError struct {
 	Msg   string
 }
 
+// String is "Field: message".
 func (e FieldError) String() string { return e.Field + ": " + e.Msg }
 
 // FromConfig pre-fills the form from cfg (defaults < answer file < kernel args).

@@ -137,6 +137,11 @@ func TestTmuxDemoInstall(t *testing.T) {
 			out := s.wait(10*time.Second, "DEMO-EXIT=0", "Look at the result with:", "inspect "+filepath.Join(dir, "disk1.img"))
 			t.Logf("after the TUI:\n%s", strings.TrimSpace(out))
 
+			// The command the demo printed, run as a newcomer would.
+			insp, err := exec.Command(bin, "inspect", filepath.Join(dir, "disk1.img")).CombinedOutput()
+			if err != nil || !strings.Contains(string(insp), "installation: node") || !strings.Contains(string(insp), "slot A: 4.5.0, default") {
+				t.Errorf("node-installer inspect: %v\n%s", err, insp)
+			}
 			for path, want := range map[string]string{"disk1.img": "EFI RootA RootB Config Logging Swap Data", "disk2.img": "Data2"} {
 				d, err := storage.ProbeImage(filepath.Join(dir, path))
 				if err != nil {
