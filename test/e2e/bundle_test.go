@@ -23,11 +23,18 @@ func TestBundleBootsReferenceDisk(t *testing.T) {
 		name  string
 		slots []vm.RefSlot
 		want  string // marker regexp
+		vars  bool   // firmware from pflash with a variable store copy
 	}{
 		{
 			name:  "slot A only",
 			slots: []vm.RefSlot{{Slot: "A", Bundle: e.bundles[v1]}},
 			want:  `^NODE-MARKER version=1\.0\.0 slot=A hostname=ref\.example\.org$`,
+		},
+		{
+			name:  "slot A with pflash firmware",
+			slots: []vm.RefSlot{{Slot: "A", Bundle: e.bundles[v1]}},
+			want:  `^NODE-MARKER version=1\.0\.0 slot=A hostname=ref\.example\.org$`,
+			vars:  true,
 		},
 		{
 			// no default in loader.conf: systemd-boot picks the newest version
@@ -45,8 +52,14 @@ func TestBundleBootsReferenceDisk(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("timing: reference disk %.2fs", time.Since(start).Seconds())
-			boot(t, vm.Machine{Name: "uefi-boot", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
-				regexp.MustCompile(tc.want))
+			m := vm.Machine{Name: "uefi-boot", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute}
+			if tc.vars {
+				m.UEFIVars = filepath.Join(t.TempDir(), "vars.fd")
+				if err := vm.NewUEFIVars(m.UEFIVars); err != nil {
+					t.Skip(err.Error())
+				}
+			}
+			boot(t, m, regexp.MustCompile(tc.want))
 		})
 	}
 }

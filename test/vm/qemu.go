@@ -32,10 +32,15 @@ type Machine struct {
 	Append string
 	// UEFI boots through OVMF: the disks' ESP (systemd-boot), or Kernel
 	// directly as an EFI program (the installer then sees EFI variables).
-	UEFI   bool
-	Disks  []Disk
-	MemMiB int // default 1024
-	SMP    int // default 1: two VMs fit the 2 cores of CI
+	UEFI bool
+	// UEFIVars, with UEFI, is a writable copy of the firmware's variable
+	// store (see NewUEFIVars): the firmware then runs from pflash and boot
+	// entries (efibootmgr) persist across runs sharing the file. Without
+	// it, -bios OVMF.fd keeps variables for one run only.
+	UEFIVars string
+	Disks    []Disk
+	MemMiB   int // default 1024
+	SMP      int // default 1: two VMs fit the 2 cores of CI
 	// Timeout ends the VM (killed by PID); default 5 minutes.
 	Timeout time.Duration
 	// Log is the serial log file (one host-timestamped line per guest line).
@@ -87,6 +92,31 @@ func OVMF() (string, error) {
 	return "", errors.New("OVMF firmware not found: install the ovmf package (or set NODE_VM_OVMF)")
 }
 
+// OVMFPflash returns the split firmware: code and the pristine variable
+// store ($NODE_VM_OVMF_CODE and $NODE_VM_OVMF_VARS, or the ovmf package's 4M pair).
+func OVMFPflash() (code, vars string, err error) {
+	code, vars = os.Getenv("NODE_VM_OVMF_CODE"), os.Getenv("NODE_VM_OVMF_VARS")
+	if code == "" || vars == "" {
+		code, vars = "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"
+	}
+	for _, p := range []string{code, vars} {
+		if _, err := os.Stat(p); err != nil {
+			return "", "", fmt.Errorf("OVMF pflash firmware: %w (install ovmf)", err)
+		}
+	}
+	return code, vars, nil
+}
+
+// NewUEFIVars copies the pristine variable store to path, for
+// Machine.UEFIVars.
+func NewUEFIVars(path string) error {
+	_, vars, err := OVMFPflash()
+	if err != nil {
+		return err
+	}
+	return copyFile(vars, path)
+}
+
 // QEMU returns the qemu binary ($NODE_VM_QEMU or qemu-system-x86_64).
 func QEMU() (string, error) {
 	q := os.Getenv("NODE_VM_QEMU")
@@ -116,7 +146,15 @@ func (m Machine) Args() ([]string, error) {
 	a := []string{"-machine", "q35,accel=" + accel, "-cpu", "max", "-m", strconv.Itoa(mem), "-smp", strconv.Itoa(smp),
 		// -nodefaults: no CD-ROM for OVMF to try first (+4 s)
 		"-nodefaults", "-nographic", "-no-reboot", "-serial", "stdio", "-monitor", "none"}
-	if m.UEFI {
+	switch {
+	case m.UEFI && m.UEFIVars != "":
+		code, _, err := OVMFPflash()
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+strings.ReplaceAll(code, ",", ",,"),
+			"-drive", "if=pflash,format=raw,unit=1,file="+strings.ReplaceAll(m.UEFIVars, ",", ",,"))
+	case m.UEFI:
 		fw, err := OVMF()
 		if err != nil {
 			return nil, err

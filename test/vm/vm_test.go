@@ -204,6 +204,19 @@ func TestMachineArgs(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
+	if _, _, err := OVMFPflash(); err == nil {
+		vars := filepath.Join(t.TempDir(), "vars.fd")
+		if err := NewUEFIVars(vars); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Machine{Name: "pflash", UEFI: true, UEFIVars: vars}.Args()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := strings.Join(got, " "); !strings.Contains(s, "if=pflash,format=raw,unit=1,file="+vars) || strings.Contains(s, "-bios") {
+			t.Errorf("pflash args: %s", s)
+		}
+	}
 	for _, bad := range []Machine{{Name: "nothing to boot"}, {Name: "serial", Kernel: "/k", Disks: []Disk{{Path: "/d", Serial: "a b"}}},
 		{Name: "long serial", Kernel: "/k", Disks: []Disk{{Path: "/d", Serial: strings.Repeat("s", 21)}}}} {
 		if _, err := bad.Args(); err == nil {
