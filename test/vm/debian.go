@@ -75,6 +75,12 @@ func (c Cache) aptCache(ctx context.Context, args ...string) ([]byte, error) {
 func (c Cache) ResolveKernelPackage(ctx context.Context, flavor string) (pkg, version string, err error) {
 	meta := "linux-image-" + flavor
 	out, err := c.aptCache(ctx, "depends", meta)
+	if err != nil && os.Geteuid() == 0 {
+		// a fresh container often has no package lists at all
+		if _, uerr := run(ctx, "", "apt-get", "update", "-qq"); uerr == nil {
+			out, err = c.aptCache(ctx, "depends", meta)
+		}
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("resolve %s (is apt's package list fetched? run apt-get update): %w", meta, err)
 	}
