@@ -11,7 +11,7 @@ FUZZ    := ./installer:FuzzParseCmdline ./installer:FuzzLoadAnswerFile ./install
            ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage:FuzzProbeContents ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen
 FUZZTIME ?= 8s
 
-.PHONY: build demo test deps unit fuzz e2e bench lint clean
+.PHONY: build demo test deps unit fuzz e2e bench lint clean bundle
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/node-installer
@@ -43,5 +43,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# the bootable test media bundle (Debian cloud kernel, systemd-boot, a test root image)
+BUNDLE_VERSION ?= 1.0.0
+bundle: build
+	$(GO) run ./test/vm/cmd/mkbundle -version $(BUNDLE_VERSION) -installer $(BIN) out/bundle
+
 clean:
-	rm -rf bin
+	rm -rf bin out
