@@ -8,7 +8,7 @@ GO      ?= go
 # package:FuzzTarget pairs run briefly by `make test`
 FUZZ    := ./installer:FuzzParseCmdline ./installer:FuzzLoadAnswerFile ./installer:FuzzClassifyVersions \
            ./internal/cmdline:FuzzTokenize ./internal/bls:FuzzEntry ./network:FuzzMakePlan \
-           ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage:FuzzProbeContents ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen
+           ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage:FuzzProbeContents ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen ./tui:FuzzFormToConfig
 FUZZTIME ?= 8s
 
 .PHONY: build demo test deps unit fuzz e2e bench lint clean bundle
@@ -31,7 +31,7 @@ unit:
 fuzz:
 	@set -e; for f in $(FUZZ); do pkg=$${f%%:*}; fn=$${f##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	  $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg; done
+	  $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1s $$pkg; done
 
 e2e: build
 	$(GO) test -tags e2e -count=1 -timeout 30m ./test/... ./network/...
