@@ -107,7 +107,18 @@ func shown(prm cmdline.Param) string {
 	case urlArgs[prm.Key]:
 		return redactURL(prm.Value)
 	}
-	return prm.Value
+	return redactRunaway(prm.Value)
+}
+
+// redactRunaway hides a password that an unterminated quote swallowed
+// into another argument's value (`"hostname= adminpw=$6$...`).
+func redactRunaway(v string) string {
+	for k := range secretArgs {
+		if i := strings.Index(v, k+"="); i >= 0 {
+			v = v[:i] + k + "=" + masked
+		}
+	}
+	return v
 }
 
 // redactURL hides a URL's user information and query, where access

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"syscall"
 	"time"
 
 	"node-installer/internal/event"
@@ -69,7 +68,7 @@ func claimDisk(p string) (*diskHandle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open disk %s: %w", p, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := storage.LockFile(f, 5*time.Second); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock disk %s: another process holds it: %w", p, err)
 	}
