@@ -26,5 +26,14 @@ else
 fi
 echo "NODE-MARKER version=$VERSION slot=$(arg node.slot) hostname=$hostname"
 echo "NODE-ROOT: kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)s cmdline=$(cat /proc/cmdline)"
-# (lifecycle: blessing a boot-counted entry happens here, on the ESP)
+# Mark this boot good, as systemd-bless-boot does on the node: rename the
+# boot-counted entry node-<slot>+N[-M].conf to node-<slot>.conf on the ESP.
+slot=$(arg node.slot)
+if esp=$(bylabel EFI) && mount -t vfat "$esp" /mnt/config; then
+  for e in /mnt/config/loader/entries/node-$slot+*.conf; do
+    [ -e "$e" ] && mv "$e" "/mnt/config/loader/entries/node-$slot.conf" && echo "NODE-BLESSED ${e##*/}"
+  done
+  umount /mnt/config
+  sync
+fi
 poweroff -f
