@@ -139,7 +139,7 @@ func TestApplyLoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for p, c := range map[string]string{"/node/product": "node\n", "/loader/entries/node-A+3.conf": "version 2.0\n"} {
+			for p, c := range map[string]string{"/node/product": "node\n", "/loader/entries/node-A+3.conf": "version 2.0\nlinux /node/A/vmlinuz\n"} {
 				if err := fsys.WriteFile(p, strings.NewReader(c), int64(len(c))); err != nil {
 					t.Fatal(err)
 				}

@@ -7,26 +7,19 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
+	"node-installer/internal/bls"
 	"node-installer/storage/esp"
 )
 
-// loaderEntry is one systemd-boot type #1 entry of this product.
-type loaderEntry struct {
-	file      string // file name in /loader/entries
-	id        string // file name without boot counter and .conf, lower case
-	slot      string
-	version   string
-	sortKey   string
-	tries     int // tries left, -1 without boot counting
-	triesDone int
-}
-
-// entryRe matches node-<slot>[+LEFT[-DONE]].conf.
+// entryRe matches this product's entries: node-<slot>[+LEFT[-DONE]].conf.
 var entryRe = regexp.MustCompile(`^node-([A-Za-z0-9]+)(?:\+(\d+)(?:-(\d+))?)?\.conf$`)
+
+// entrySlot is the slot an entry of this product boots.
+func entrySlot(e bls.Entry) string { return strings.TrimPrefix(e.Base, "node-") }
 
 // InstallationOf reads this product's installation from the ESP at
 // [start, start+size) of r, per the on-disk contract: /node/product,
@@ -56,30 +49,20 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 		return strings.TrimSpace(string(b)), true
 	}
 	product, hasProduct := read("/node/product")
-	var entries []loaderEntry
+	var entries []bls.Entry
 	names, _ := fsys.List("/loader/entries")
 	for _, n := range names {
-		m := entryRe.FindStringSubmatch(n)
-		if m == nil {
+		if !entryRe.MatchString(n) {
 			continue
 		}
-		e := loaderEntry{file: n, slot: m[1], tries: -1, triesDone: -1,
-			id: strings.ToLower(strings.TrimSuffix(strings.SplitN(n, "+", 2)[0], ".conf"))}
-		if m[2] != "" {
-			e.tries, _ = strconv.Atoi(m[2])
-			e.triesDone = 0
-			if m[3] != "" {
-				e.triesDone, _ = strconv.Atoi(m[3])
-			}
-		}
 		body, _ := read("/loader/entries/" + n)
-		for _, l := range strings.Split(body, "\n") {
-			k, v, _ := strings.Cut(strings.TrimSpace(l), " ")
-			switch k {
-			case "version":
-				e.version = strings.TrimSpace(v)
-			case "sort-key":
-				e.sortKey = strings.TrimSpace(v)
+		e, err := bls.Parse(n, []byte(body))
+		if err != nil {
+			// An entry without a linux line still tells its slot's version,
+			// but systemd-boot ignores it: it takes no part in the default.
+			notes = append(notes, err.Error())
+			if e.File == "" {
+				continue
 			}
 		}
 		entries = append(entries, e)
@@ -103,11 +86,11 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 		return slots[name]
 	}
 	for _, e := range entries {
-		s := slot(e.slot)
+		s := slot(entrySlot(e))
 		if s.Version != "" || s.TriesLeft != -1 {
-			notes = append(notes, fmt.Sprintf("slot %s has more than one loader entry (%s)", e.slot, e.file))
+			notes = append(notes, fmt.Sprintf("slot %s has more than one loader entry (%s)", entrySlot(e), e.File))
 		}
-		s.Version, s.TriesLeft, s.TriesDone = e.version, e.tries, e.triesDone
+		s.Version, s.TriesLeft, s.TriesDone = e.Version, e.TriesLeft, e.TriesDone
 	}
 	dirs, _ := fsys.List("/node")
 	for _, d := range dirs {
@@ -127,10 +110,16 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 		}
 	}
 	conf, _ := read("/loader/loader.conf")
-	if def := bootDefault(entries, loaderDefault(conf)); def != nil {
-		slot(def.slot).Default = true
-		if def.tries == 0 {
-			notes = append(notes, fmt.Sprintf("every entry is out of boot tries; systemd-boot falls back to %s", def.file))
+	var bootable []bls.Entry
+	for _, e := range entries {
+		if e.Linux != "" {
+			bootable = append(bootable, e)
+		}
+	}
+	if def := bootDefault(bootable, loaderDefault(conf)); def != nil {
+		slot(entrySlot(*def)).Default = true
+		if def.Exhausted() {
+			notes = append(notes, fmt.Sprintf("every entry is out of boot tries; systemd-boot falls back to %s", def.File))
 		}
 	}
 	sort.Strings(order)
@@ -152,131 +141,26 @@ func loaderDefault(conf string) string {
 }
 
 // bootDefault returns the entry systemd-boot boots by default: with no
-// default pattern the first of its sort order, with one the first entry
-// that matches. (An EFI variable set with bootctl set-default would win;
-// it is not on the disk.)
-func bootDefault(entries []loaderEntry, pattern string) *loaderEntry {
+// default pattern the first of its sort order (bls.Sort), with one the
+// first entry that matches. (An EFI variable set with bootctl set-default
+// would win; it is not on the disk.)
+func bootDefault(entries []bls.Entry, pattern string) *bls.Entry {
 	if len(entries) == 0 {
 		return nil
 	}
-	es := append([]loaderEntry(nil), entries...)
-	sort.SliceStable(es, func(i, j int) bool { return entryCompare(es[i], es[j]) < 0 })
+	es := slices.Clone(entries)
+	bls.Sort(es)
 	if pattern != "" {
+		pattern = strings.ToLower(pattern)
 		for i := range es {
-			if ok, _ := path.Match(strings.ToLower(pattern), es[i].id+".conf"); ok {
+			id := strings.ToLower(es[i].Base)
+			if ok, _ := path.Match(pattern, id+".conf"); ok {
 				return &es[i]
 			}
-			if ok, _ := path.Match(strings.ToLower(pattern), es[i].id); ok {
+			if ok, _ := path.Match(pattern, id); ok {
 				return &es[i]
 			}
 		}
 	}
 	return &es[0]
-}
-
-// entryCompare is systemd-boot's boot_entry_compare: entries without
-// tries left last; entries with a sort-key first, by sort-key, then
-// version newest first; then by id, newest first; then more tries left,
-// fewer tries done.
-func entryCompare(a, b loaderEntry) int {
-	if c := cmpBool(a.tries == 0, b.tries == 0); c != 0 {
-		return c
-	}
-	if c := cmpBool(a.sortKey == "", b.sortKey == ""); c != 0 {
-		return c
-	}
-	if a.sortKey != "" && b.sortKey != "" {
-		if c := strings.Compare(a.sortKey, b.sortKey); c != 0 {
-			return c
-		}
-		if c := -versionCompare(a.version, b.version); c != 0 {
-			return c
-		}
-	}
-	if c := -versionCompare(a.id, b.id); c != 0 {
-		return c
-	}
-	if a.tries < 0 || b.tries < 0 {
-		return 0
-	}
-	if a.tries != b.tries {
-		return b.tries - a.tries
-	}
-	return a.triesDone - b.triesDone
-}
-
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
-}
-
-// versionCompare is a version sort in the spirit of systemd's
-// strverscmp_improved: digit runs compare as numbers, letter runs as
-// strings, '~' sorts before anything (even the end), a digit run is newer
-// than a letter run, other characters separate.
-func versionCompare(a, b string) int {
-	isAlnum := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-	for {
-		for len(a) > 0 && !isAlnum(a[0]) && a[0] != '~' {
-			a = a[1:]
-		}
-		for len(b) > 0 && !isAlnum(b[0]) && b[0] != '~' {
-			b = b[1:]
-		}
-		ta, tb := strings.HasPrefix(a, "~"), strings.HasPrefix(b, "~")
-		if ta || tb {
-			if ta && tb {
-				a, b = a[1:], b[1:]
-				continue
-			}
-			if ta {
-				return -1
-			}
-			return 1
-		}
-		if a == "" || b == "" {
-			return cmpInt(len(a), len(b))
-		}
-		da, db := a[0] >= '0' && a[0] <= '9', b[0] >= '0' && b[0] <= '9'
-		if da != db {
-			if da {
-				return 1
-			}
-			return -1
-		}
-		run := func(s string, digits bool) (string, string) {
-			i := 0
-			for i < len(s) && isAlnum(s[i]) && (s[i] >= '0' && s[i] <= '9') == digits {
-				i++
-			}
-			return s[:i], s[i:]
-		}
-		var x, y string
-		x, a = run(a, da)
-		y, b = run(b, db)
-		if da {
-			x, y = strings.TrimLeft(x, "0"), strings.TrimLeft(y, "0")
-			if c := cmpInt(len(x), len(y)); c != 0 {
-				return c
-			}
-		}
-		if c := strings.Compare(x, y); c != 0 {
-			return c
-		}
-	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand"
+	"node-installer/internal/bls"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,61 +264,39 @@ func apSfdisk(t *testing.T, script string) string {
 // TestBootDefault: the entry systemd-boot boots when loader.conf has no
 // default line, and with one.
 func TestBootDefault(t *testing.T) {
-	e := func(file, version string) loaderEntry {
-		m := entryRe.FindStringSubmatch(file)
-		le := loaderEntry{file: file, slot: m[1], version: version, tries: -1, triesDone: -1,
-			id: strings.ToLower(strings.TrimSuffix(strings.SplitN(file, "+", 2)[0], ".conf"))}
-		if m[2] != "" {
-			le.tries, le.triesDone = apAtoi(m[2]), 0
-			if m[3] != "" {
-				le.triesDone = apAtoi(m[3])
-			}
+	e := func(file, body string) bls.Entry {
+		t.Helper()
+		le, err := bls.Parse(file, []byte(body))
+		if err != nil {
+			t.Fatal(err)
 		}
 		return le
 	}
+	v := func(ver string) string { return "version " + ver + "\nlinux /vmlinuz\n" }
 	cases := []struct {
 		name    string
-		entries []loaderEntry
+		entries []bls.Entry
 		pattern string
 		want    string
 	}{
-		{"newest id wins", []loaderEntry{e("node-A.conf", "1"), e("node-B.conf", "2")}, "", "node-B.conf"},
-		{"bad entry sorts last", []loaderEntry{e("node-A.conf", "1"), e("node-B+0-3.conf", "2")}, "", "node-A.conf"},
-		{"entry with tries left stays first", []loaderEntry{e("node-A.conf", "1"), e("node-B+1-2.conf", "2")}, "", "node-B+1-2.conf"},
-		{"all bad: first bad", []loaderEntry{e("node-A+0-3.conf", "1"), e("node-B+0-3.conf", "2")}, "", "node-B+0-3.conf"},
-		{"default pattern", []loaderEntry{e("node-A.conf", "1"), e("node-B.conf", "2")}, "node-A.conf", "node-A.conf"},
-		{"default glob", []loaderEntry{e("node-A.conf", "1"), e("node-B.conf", "2")}, "node-a*", "node-A.conf"},
-		{"sort-key orders by version", []loaderEntry{
-			{file: "node-A.conf", id: "node-a", slot: "A", version: "4.10", sortKey: "node", tries: -1},
-			{file: "node-B.conf", id: "node-b", slot: "B", version: "4.9", sortKey: "node", tries: -1}}, "", "node-A.conf"},
+		{"newest id wins", []bls.Entry{e("node-A.conf", v("1")), e("node-B.conf", v("2"))}, "", "node-B.conf"},
+		{"bad entry sorts last", []bls.Entry{e("node-A.conf", v("1")), e("node-B+0-3.conf", v("2"))}, "", "node-A.conf"},
+		{"entry with tries left stays first", []bls.Entry{e("node-A.conf", v("1")), e("node-B+1-2.conf", v("2"))}, "", "node-B+1-2.conf"},
+		{"all bad: first bad", []bls.Entry{e("node-A+0-3.conf", v("1")), e("node-B+0-3.conf", v("2"))}, "", "node-B+0-3.conf"},
+		{"default pattern", []bls.Entry{e("node-A.conf", v("1")), e("node-B.conf", v("2"))}, "node-A.conf", "node-A.conf"},
+		{"default glob", []bls.Entry{e("node-A.conf", v("1")), e("node-B.conf", v("2"))}, "node-a*", "node-A.conf"},
+		{"sort-key orders by version", []bls.Entry{
+			e("node-A.conf", "version 4.10\nsort-key node\nlinux /vmlinuz\n"),
+			e("node-B.conf", "version 4.9\nsort-key node\nlinux /vmlinuz\n")}, "", "node-A.conf"},
+		{"lower sort-key wins over slot name", []bls.Entry{
+			e("node-A.conf", "version 2\nsort-key node-999997\nlinux /vmlinuz\n"),
+			e("node-B.conf", "version 1\nsort-key node-999998\nlinux /vmlinuz\n")}, "", "node-A.conf"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := bootDefault(tc.entries, tc.pattern)
-			if got == nil || got.file != tc.want {
+			if got == nil || got.File != tc.want {
 				t.Fatalf("default = %+v, want %s", got, tc.want)
-			}
-		})
-	}
-}
-
-func apAtoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
-func TestVersionCompare(t *testing.T) {
-	cases := []struct{ a, b string }{
-		{"1.0", "1.1"}, {"1.9", "1.10"}, {"4.5.1", "4.5.2"}, {"1.0~rc1", "1.0"}, {"1.0", "1.0.1"},
-		{"node-a", "node-b"}, {"1a", "12"}, {"001", "2"},
-	}
-	for _, c := range cases {
-		t.Run(c.a+"<"+c.b, func(t *testing.T) {
-			if versionCompare(c.a, c.b) >= 0 || versionCompare(c.b, c.a) <= 0 || versionCompare(c.a, c.a) != 0 {
-				t.Errorf("want %s < %s", c.a, c.b)
 			}
 		})
 	}
