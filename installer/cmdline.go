@@ -42,7 +42,7 @@ func ApplyCmdline(cfg *Config, s string) Problems {
 	}
 	p.finish()
 	cfg.derive()
-	return p.probs
+	return p.probs.redacted()
 }
 
 // argHandler reads one argument into the parser's state.
@@ -110,12 +110,29 @@ func shown(prm cmdline.Param) string {
 	return redactRunaway(prm.Value)
 }
 
+// redacted hides, in every problem, a password that an unterminated quote
+// swallowed into another argument's value; messages may quote values too.
+func (ps Problems) redacted() Problems {
+	for i := range ps {
+		ps[i].Value = redactRunaway(ps[i].Value)
+		ps[i].Msg = redactRunaway(ps[i].Msg)
+	}
+	return ps
+}
+
 // redactRunaway hides a password that an unterminated quote swallowed
 // into another argument's value (`"hostname= adminpw=$6$...`).
 func redactRunaway(v string) string {
 	for k := range secretArgs {
-		if i := strings.Index(v, k+"="); i >= 0 {
-			v = v[:i] + k + "=" + masked
+		for from := 0; ; {
+			i := strings.Index(v[from:], k+"=")
+			if i < 0 {
+				break
+			}
+			start := from + i + len(k) + 1
+			end := start + strings.IndexAny(v[start:]+" ", " \t\"'")
+			v = v[:start] + masked + v[end:]
+			from = start + len(masked)
 		}
 	}
 	return v

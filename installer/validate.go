@@ -29,7 +29,7 @@ func (c *Config) Validate() Problems {
 	v.host()
 	v.services()
 	v.unattended()
-	return v.ps
+	return v.ps.redacted()
 }
 
 type validator struct {
