@@ -33,9 +33,11 @@ func TestProbeInNamespace(t *testing.T) {
 	linkUp(t, peer, "p0")
 	linkUp(t, node, "v0")
 	addAddr(t, node, "v0", "192.0.2.7/24", true)
-	// the kernel sets the operational state a moment after carrier
+	// the kernel sets the operational state a moment after carrier (its
+	// link watch runs up to a second later, seen in the VM as "unknown")
 	deadline := time.Now().Add(3 * time.Second)
-	for l, _ := node.h.LinkByName("v0"); !hasCarrier(l) && time.Now().Before(deadline); l, _ = node.h.LinkByName("v0") {
+	up := func(l netlink.Link) bool { return hasCarrier(l) && l.Attrs().OperState == netlink.OperUp }
+	for l, _ := node.h.LinkByName("v0"); !up(l) && time.Now().Before(deadline); l, _ = node.h.LinkByName("v0") {
 		time.Sleep(20 * time.Millisecond)
 	}
 	nics := probeNS(t, node)
