@@ -87,6 +87,10 @@ func WriteSlot(ctx context.Context, path string, off, size int64, r io.Reader, t
 
 	var written int64
 	for {
+		// Cancellation wins over a ready chunk (select picks at random).
+		if err := ctx.Err(); err != nil {
+			return written, err
+		}
 		var c chunk
 		select {
 		case c = <-full:
