@@ -29,9 +29,7 @@ unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
 fuzz:
-	@set -e; for f in $(FUZZ); do pkg=$${f%%:*}; fn=$${f##*:}; \
-	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	  $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1s $$pkg; done
+	FUZZTIME=$(FUZZTIME) GO=$(GO) test/fuzz.sh $(FUZZ)
 
 e2e: build
 	$(GO) test -tags e2e -count=1 -timeout 30m ./test/... ./network/...
