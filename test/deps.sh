@@ -7,7 +7,7 @@ declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86 [mksquashfs]=squashfs-tools [cpio]=cpio
   [busybox]=busybox-static [sgdisk]=gdisk [sfdisk]=fdisk [mcopy]=mtools
   [fsck.vfat]=dosfstools [mkfs.ext4]=e2fsprogs [dnsmasq]=dnsmasq-base
-  [tmux]=tmux [losetup]=mount [ip]=iproute2 [blkid]=util-linux [zstd]=zstd
+  [tmux]=tmux [efibootmgr]=efibootmgr [losetup]=mount [ip]=iproute2 [blkid]=util-linux [zstd]=zstd
   [mkfs.xfs]=xfsprogs [mkfs.btrfs]=btrfs-progs [debugfs]=e2fsprogs [swapon]=mount
 )
 # files (not commands) -> Debian package

@@ -24,10 +24,17 @@ var wantPartitions = []string{"EFI", "RootA", "RootB", "Config", "Logging", "Swa
 // line against disks, and fails t unless it ended by itself (power-off).
 func (e *env) install(t *testing.T, args string, disks []vm.Disk) *vm.Result {
 	t.Helper()
+	return e.installVars(t, args, disks, "")
+}
+
+// installVars is install with the firmware's variable store in vars
+// (pflash, see vm.NewUEFIVars), so the installer can add a boot entry.
+func (e *env) installVars(t *testing.T, args string, disks []vm.Disk, vars string) *vm.Result {
+	t.Helper()
 	e.needCommand(t, "auto", "the unattended install, owned by the engine work")
 	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: e.bundles[v1], Exec: true, Disks: len(disks),
 		Args: []string{"auto", "--media", vm.MediaPath}})
-	res, _ := boot(t, vm.Machine{Name: "installer", UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
+	res, _ := boot(t, vm.Machine{Name: "installer", UEFI: true, UEFIVars: vars, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
 		// the installer stays on a failure for the admin: no need to wait it out
 		StopOn:  append([]string{"The node stays here"}, vm.DefaultStopOn...),
 		Append:  "console=ttyS0 panic=-1 quiet node.media=" + vm.MediaPath + " node.after=poweroff " + args,
@@ -107,11 +114,20 @@ func TestInstallAndBoot(t *testing.T) {
 	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
 		t.Fatal(err)
 	}
-	e.install(t, "storage_init=/dev/vda adminpw="+adminHash+" hostname=node1.example.org", []vm.Disk{{Path: disk, Serial: "NODE0001"}})
+	// A persistent variable store: the installer adds the firmware boot
+	// entry with efibootmgr, and the disk then boots with that store.
+	vars := filepath.Join(t.TempDir(), "vars.fd")
+	if err := vm.NewUEFIVars(vars); err != nil {
+		t.Skipf("no OVMF variable store: %v", err)
+	}
+	res := e.installVars(t, "storage_init=/dev/vda adminpw="+adminHash+" hostname=node1.example.org", []vm.Disk{{Path: disk, Serial: "NODE0001"}}, vars)
+	if m := res.Find(regexp.MustCompile(`firmware boot entry (\S+) created`)); m == nil {
+		t.Errorf("the installer created no firmware boot entry; last lines:\n%s", res.Tail(30))
+	}
 	tChecks := time.Now()
 	e.checkInstalled(t, disk)
 	t.Logf("timing: host-side checks %.2fs", time.Since(tChecks).Seconds())
-	boot(t, vm.Machine{Name: "installed-boot", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
+	boot(t, vm.Machine{Name: "installed-boot", UEFI: true, UEFIVars: vars, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
 		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node1\.example\.org$`))
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
 }

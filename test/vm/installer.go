@@ -31,8 +31,9 @@ var InstallerModules = []string{
 }
 
 // InstallerTools are the host programs the installer runs, carried with
-// their shared libraries (busybox has no mkfs.ext4).
-var InstallerTools = []string{"mke2fs", "mkfs.ext4", "mkswap"}
+// their shared libraries (busybox has no mkfs.ext4; efibootmgr adds the
+// firmware boot entry).
+var InstallerTools = []string{"mke2fs", "mkfs.ext4", "mkswap", "efibootmgr"}
 
 // InstallerSpec describes an installer initramfs.
 type InstallerSpec struct {
