@@ -97,6 +97,14 @@ func UninstallDisks(ctx context.Context, set DiskSet, o UninstallOptions, sink e
 			return rep, st.fail(fmt.Errorf("uninstall %s: %w", d.Path, err))
 		}
 	}
+	// Say exactly what was removed, on every consumer of the event stream.
+	st.start("report", "what the uninstall removed")
+	for _, line := range strings.Split(strings.TrimSpace(rep.Text()), "\n") {
+		if line != "" {
+			st.log(line)
+		}
+	}
+	st.done(fmt.Sprintf("%d items removed", len(rep.Removed)))
 	return rep, nil
 }
 

@@ -69,7 +69,7 @@ func TestUninstallDisks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"open", "marker", "remove-entries", "remove-files", "firmware-entries", "wipe-signatures", "wipe-table"}
+	want := []string{"open", "marker", "remove-entries", "remove-files", "firmware-entries", "wipe-signatures", "wipe-table", "report"}
 	if d := cmp.Diff(want, rec.steps()); d != "" {
 		t.Errorf("steps (-want +got):\n%s", d)
 	}

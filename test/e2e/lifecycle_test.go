@@ -37,10 +37,16 @@ var markerRE = regexp.MustCompile(`^NODE-MARKER version=(\S+) slot=(\S+) hostnam
 // the power-cut scenario cuts the power.
 func (e *env) lcInstaller(t *testing.T, name, bundle, args string, disks []vm.Disk, timeout time.Duration) *vm.Result {
 	t.Helper()
+	return e.lcInstallerVars(t, name, bundle, args, disks, timeout, "")
+}
+
+// lcInstallerVars is lcInstaller with a persistent UEFI variable store.
+func (e *env) lcInstallerVars(t *testing.T, name, bundle, args string, disks []vm.Disk, timeout time.Duration, vars string) *vm.Result {
+	t.Helper()
 	e.needCommand(t, "auto", "the unattended run")
 	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: bundle, Exec: true, Disks: len(disks),
 		Args: []string{"auto", "--media", vm.MediaPath}})
-	m := vm.Machine{Name: name, UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
+	m := vm.Machine{Name: name, UEFI: true, UEFIVars: vars, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
 		StopOn:  append([]string{"The node stays here"}, vm.DefaultStopOn...),
 		Append:  "console=ttyS0 panic=-1 quiet node.media=" + vm.MediaPath + " node.after=poweroff " + args,
 		Disks:   disks,
@@ -342,7 +348,18 @@ func TestLifecycleUninstall(t *testing.T) {
 	needOVMF(t)
 	t.Parallel()
 	start := time.Now()
-	disk := e.lcInstalledV1(t, "gone.example.org")
+	// install with a persistent variable store, so the uninstall has a
+	// firmware boot entry to remove
+	vars := filepath.Join(t.TempDir(), "vars.fd")
+	if err := vm.NewUEFIVars(vars); err != nil {
+		t.Skipf("no OVMF variable store: %v", err)
+	}
+	disk := filepath.Join(t.TempDir(), "disk.img")
+	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	lcMust(t, e.lcInstallerVars(t, "install-v1", e.bundles[v1],
+		"storage_init=/dev/vda adminpw="+lcAdminHash+" hostname=gone.example.org", []vm.Disk{{Path: disk, Serial: "NODE0001"}}, 5*time.Minute, vars))
 	other := filepath.Join(t.TempDir(), "other.img")
 	if err := vm.CreateSparse(other, 4*vm.GiB); err != nil {
 		t.Fatal(err)
@@ -354,12 +371,15 @@ func TestLifecycleUninstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := e.lcInstaller(t, "uninstall", e.bundles[v1], "uninstall",
-		[]vm.Disk{{Path: disk, Serial: "NODE0001"}, {Path: other, Serial: "OTHER0002"}}, 5*time.Minute)
+	res := e.lcInstallerVars(t, "uninstall", e.bundles[v1], "uninstall",
+		[]vm.Disk{{Path: disk, Serial: "NODE0001"}, {Path: other, Serial: "OTHER0002"}}, 5*time.Minute, vars)
 	if res.Has("not supported yet") {
 		t.Skip("node-installer auto does not dispatch uninstall yet (installer.RunWith: ActionUninstall -> UninstallDisks)")
 	}
 	lcMust(t, res)
+	if !res.Has("firmware-entry Boot") {
+		t.Errorf("the uninstall reported no firmware boot entry removed; last lines:\n%s", res.Tail(30))
+	}
 	if out, err := exec.Command("blkid", "-p", "-o", "export", disk).CombinedOutput(); err == nil || !strings.Contains(err.Error(), "exit status 2") {
 		t.Errorf("blkid -p still finds something on the uninstalled disk (%v):\n%s", err, out)
 	}
