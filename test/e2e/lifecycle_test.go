@@ -197,12 +197,18 @@ func (e *env) lcBrokenBundle(t *testing.T) string {
 // lcInstalledV1 installs v1 with hostname onto a fresh 20 GiB disk.
 func (e *env) lcInstalledV1(t *testing.T, hostname string) string {
 	t.Helper()
+	return e.lcInstalledV1Vars(t, hostname, "")
+}
+
+// lcInstalledV1Vars is lcInstalledV1 with a persistent UEFI variable store.
+func (e *env) lcInstalledV1Vars(t *testing.T, hostname, vars string) string {
+	t.Helper()
 	disk := filepath.Join(t.TempDir(), "disk.img")
 	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
 		t.Fatal(err)
 	}
-	lcMust(t, e.lcInstaller(t, "install-v1", e.bundles[v1],
-		"storage_init=/dev/vda adminpw="+lcAdminHash+" hostname="+hostname, []vm.Disk{{Path: disk, Serial: "NODE0001"}}, 5*time.Minute))
+	lcMust(t, e.lcInstallerVars(t, "install-v1", e.bundles[v1],
+		"storage_init=/dev/vda adminpw="+lcAdminHash+" hostname="+hostname, []vm.Disk{{Path: disk, Serial: "NODE0001"}}, 5*time.Minute, vars))
 	return disk
 }
 
@@ -354,12 +360,7 @@ func TestLifecycleUninstall(t *testing.T) {
 	if err := vm.NewUEFIVars(vars); err != nil {
 		t.Skipf("no OVMF variable store: %v", err)
 	}
-	disk := filepath.Join(t.TempDir(), "disk.img")
-	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
-		t.Fatal(err)
-	}
-	lcMust(t, e.lcInstallerVars(t, "install-v1", e.bundles[v1],
-		"storage_init=/dev/vda adminpw="+lcAdminHash+" hostname=gone.example.org", []vm.Disk{{Path: disk, Serial: "NODE0001"}}, 5*time.Minute, vars))
+	disk := e.lcInstalledV1Vars(t, "gone.example.org", vars)
 	other := filepath.Join(t.TempDir(), "other.img")
 	if err := vm.CreateSparse(other, 4*vm.GiB); err != nil {
 		t.Fatal(err)
