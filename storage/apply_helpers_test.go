@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"node-installer/internal/sparse"
 )
 
 // The -update flag may also be wanted by other test files of this
@@ -102,51 +104,15 @@ func apRun(t testing.TB, name string, args ...string) string {
 	return string(out)
 }
 
-// extract copies [off, off+size) of img into a new sparse file, copying
+// apExtract copies [off, off+size) of img into a new sparse file, copying
 // only the data extents, so big sparse images stay cheap to check.
 func apExtract(t testing.TB, img string, off, size int64) string {
 	t.Helper()
-	src, err := os.Open(img)
-	if err != nil {
+	dst := filepath.Join(t.TempDir(), "part.img")
+	if err := sparse.CopyRange(dst, img, off, size); err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	dstPath := filepath.Join(t.TempDir(), "part.img")
-	dst, err := os.Create(dstPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	if err := dst.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	const seekData, seekHole = 3, 4
-	buf := make([]byte, 1<<20)
-	for pos := off; pos < off+size; {
-		d, err := src.Seek(pos, seekData)
-		if err != nil || d >= off+size {
-			break
-		}
-		h, err := src.Seek(d, seekHole)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h = min(h, off+size)
-		for p := d; p < h; {
-			n, err := src.ReadAt(buf[:min(int64(len(buf)), h-p)], p)
-			if n > 0 {
-				if _, werr := dst.WriteAt(buf[:n], p-off); werr != nil {
-					t.Fatal(werr)
-				}
-			}
-			p += int64(n)
-			if err != nil {
-				break
-			}
-		}
-		pos = h
-	}
-	return dstPath
+	return dst
 }
 
 // golden compares got with testdata/NAME, rewriting it with -update.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"node-installer/internal/sparse"
 )
 
 // newImage makes a sparse image with an ESP at 1 MiB and returns its path.
@@ -267,50 +269,14 @@ func mustOpen(t *testing.T, p string) *os.File {
 }
 
 // extract copies [off, off+size) of img to a new sparse file, copying only
-// the data extents (SEEK_DATA/SEEK_HOLE) so that big sparse images stay cheap.
+// the data extents so that big sparse images stay cheap.
 func extract(t *testing.T, img string, off, size int64) string {
 	t.Helper()
-	src, err := os.Open(img)
-	if err != nil {
+	dst := filepath.Join(t.TempDir(), "part.img")
+	if err := sparse.CopyRange(dst, img, off, size); err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	dstPath := filepath.Join(t.TempDir(), "part.img")
-	dst, err := os.Create(dstPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	if err := dst.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	const seekData, seekHole = 3, 4
-	buf := make([]byte, 1<<20)
-	for pos := off; pos < off+size; {
-		d, err := src.Seek(pos, seekData)
-		if err != nil || d >= off+size {
-			break
-		}
-		h, err := src.Seek(d, seekHole)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h = min(h, off+size)
-		for p := d; p < h; {
-			n, err := src.ReadAt(buf[:min(int64(len(buf)), h-p)], p)
-			if n > 0 {
-				if _, werr := dst.WriteAt(buf[:n], p-off); werr != nil {
-					t.Fatal(werr)
-				}
-			}
-			p += int64(n)
-			if err != nil {
-				break
-			}
-		}
-		pos = h
-	}
-	return dstPath
+	return dst
 }
 
 // countingDev records the writes that reach the device.
