@@ -6,31 +6,53 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"unsafe"
+
+	"node-installer/installer/media"
 
 	"golang.org/x/sys/unix"
 )
 
-// Slot streaming: the image is read (and hashed by media.Reader) in one
-// goroutine and written in another, through a few large page-aligned
-// buffers, so reading, hashing and writing overlap and the device sees
-// the same 4 MiB writes as `dd bs=4M oflag=direct`. Memory stays
+// Slot streaming: the image is read into a few large page-aligned
+// buffers in one goroutine; each buffer is then written (O_DIRECT, the
+// same 4 MiB writes as `dd bs=4M oflag=direct`) and hashed (SHA-256, by
+// its own goroutine) at the same time, and reused once both are done.
+// The writes never wait for the hash except the last one, which lands
+// only when the whole image matched its manifest. Memory stays
 // streamBuffers x streamChunk whatever the image size.
+//
+// Every flushEvery bytes a background fsync is started (one at a time):
+// the device drains its cache while the next buffers are hashed, so the
+// final fsync waits for one interval and not the whole image, and the
+// progress shown is never far ahead of what is durable.
 const (
 	streamChunk   = 4 << 20
-	streamBuffers = 3
+	streamBuffers = 8
+	flushEvery    = 32 << 20
 )
 
 // SlotProgress is called after each chunk with the bytes written so far.
 type SlotProgress func(written int64)
 
+// slotBuf is one buffer in flight; refs counts the writer and the hasher.
+type slotBuf struct {
+	b    []byte
+	n    int
+	err  error // io.EOF on the last chunk
+	refs atomic.Int32
+	free chan<- *slotBuf
+}
+
 // WriteSlot streams r (total bytes) into the region [off, off+size) of
 // the disk or image file at path, and fsyncs. It uses O_DIRECT on block
 // devices when the offset is aligned (falling back to buffered writes
 // when the kernel refuses), so the page cache does not fill with the
-// image. It fails, after writing nothing, when total exceeds size, and
-// returns r's error (a verification error of media.Reader at the end of
-// the stream) as is, so a bad image is never reported as written.
+// image. It fails, after writing nothing, when total exceeds size. When
+// r is a *media.Reader the image is hashed while it is written, and a
+// size or SHA-256 mismatch is returned before the last chunk is
+// written, so a bad image is never reported as written; r's Finish then
+// reports the verdict without reading again.
 func WriteSlot(ctx context.Context, path string, off, size int64, r io.Reader, total int64, progress SlotProgress) (int64, error) {
 	if total > size {
 		return 0, fmt.Errorf("image of %d bytes does not fit the %d byte slot", total, size)
@@ -46,68 +68,56 @@ func WriteSlot(ctx context.Context, path string, off, size int64, r io.Reader, t
 		w.openDirect(path, off)
 	}
 
-	bufs := make([][]byte, streamBuffers)
-	for i := range bufs {
-		bufs[i] = alignedBuffer(streamChunk)
-	}
-	type chunk struct {
-		buf []byte
-		n   int
-		err error // io.EOF after the last chunk
-	}
-	free := make(chan []byte, streamBuffers)
-	full := make(chan chunk, streamBuffers)
-	for _, b := range bufs {
-		free <- b
+	src, v := r, (*media.Verifier)(nil)
+	if mr, ok := r.(*media.Reader); ok {
+		src, v = mr.Split()
 	}
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		for {
-			var b []byte
-			select {
-			case b = <-free:
-			case <-stop:
-				return
-			}
-			n, err := io.ReadFull(r, b)
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				err = io.EOF
-			}
-			select {
-			case full <- chunk{b, n, err}:
-			case <-stop:
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
+	full, verdict := streamChunks(src, v, stop)
+	fl := startFlusher(f)
+	defer fl.stop()
 
-	var written int64
+	var written, flushed int64
+	verified := false
 	for {
 		// Cancellation wins over a ready chunk (select picks at random).
 		if err := ctx.Err(); err != nil {
 			return written, err
 		}
-		var c chunk
+		var c *slotBuf
 		select {
 		case c = <-full:
 		case <-ctx.Done():
 			return written, ctx.Err()
 		}
 		if c.err != nil && c.err != io.EOF {
-			return written, c.err // read or verification error: stop before the last chunk lands
+			return written, c.err
 		}
 		if written+int64(c.n) > size {
 			return written, fmt.Errorf("image is longer than the %d byte slot", size)
 		}
+		if v != nil && !verified && (c.err == io.EOF || written+int64(c.n) >= total) {
+			// The chunk that completes the image lands only when the
+			// whole image matched its manifest.
+			select {
+			case err := <-verdict:
+				if err != nil {
+					return written, err
+				}
+			case <-ctx.Done():
+				return written, ctx.Err()
+			}
+			verified = true
+		}
 		if c.n > 0 {
-			if err := w.writeAt(c.buf[:c.n], off+written); err != nil {
+			if err := w.writeAt(c.b[:c.n], off+written); err != nil {
 				return written, fmt.Errorf("write %s at offset %d: %w", path, off+written, err)
 			}
 			written += int64(c.n)
+			if written-flushed >= flushEvery && fl.request() {
+				flushed = written
+			}
 			if progress != nil {
 				progress(written)
 			}
@@ -115,15 +125,88 @@ func WriteSlot(ctx context.Context, path string, off, size int64, r io.Reader, t
 		if c.err == io.EOF {
 			break
 		}
-		free <- c.buf
+		c.release()
 	}
 	if written != total {
 		return written, fmt.Errorf("image ended after %d of %d bytes", written, total)
 	}
-	if err := w.sync(); err != nil {
+	if err := errors.Join(fl.stop(), w.sync()); err != nil {
 		return written, fmt.Errorf("fsync %s: %w", path, err)
 	}
 	return written, nil
+}
+
+// streamChunks reads src into streamBuffers buffers and sends each to the
+// writer (full) and, when v is set, to a hashing goroutine whose Check
+// result arrives on verdict after the last chunk. Both goroutines end
+// when stop is closed; buffers stay on the heap, so one still in use
+// after WriteSlot returned is harmless.
+func streamChunks(src io.Reader, v *media.Verifier, stop <-chan struct{}) (<-chan *slotBuf, <-chan error) {
+	free := make(chan *slotBuf, streamBuffers)
+	for range streamBuffers {
+		b := &slotBuf{b: alignedBuffer(streamChunk)}
+		b.free = free
+		free <- b
+	}
+	full := make(chan *slotBuf, streamBuffers)
+	hashq := make(chan *slotBuf, streamBuffers)
+	verdict := make(chan error, 1)
+	if v != nil {
+		go func() {
+			var herr error
+			sent := false
+			for c := range hashq {
+				if herr == nil {
+					_, herr = v.Write(c.b[:c.n])
+				}
+				last := c.err == io.EOF
+				c.release()
+				if !sent && (herr != nil || last) {
+					if herr == nil {
+						herr = v.Check()
+					}
+					verdict <- herr // buffered: never blocks
+					sent = true
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(hashq)
+		for {
+			var c *slotBuf
+			select {
+			case c = <-free:
+			case <-stop:
+				return
+			}
+			c.n, c.err = io.ReadFull(src, c.b)
+			if errors.Is(c.err, io.ErrUnexpectedEOF) {
+				c.err = io.EOF
+			}
+			c.refs.Store(1)
+			if v != nil && (c.err == nil || c.err == io.EOF) {
+				c.refs.Store(2)
+				hashq <- c // never blocks: hashq holds every buffer
+			}
+			select {
+			case full <- c:
+			case <-stop:
+				return
+			}
+			if c.err != nil {
+				return
+			}
+		}
+	}()
+	return full, verdict
+}
+
+// release hands the buffer back once the writer and the hasher are done.
+func (c *slotBuf) release() {
+	if c.refs.Add(-1) == 0 {
+		c.free <- c // never blocks: free holds every buffer
+	}
 }
 
 // slotWriter writes aligned heads through an O_DIRECT descriptor and the
@@ -213,3 +296,47 @@ func (w *slotWriter) sync() error {
 }
 
 func (w *slotWriter) close() { w.dropDirect() }
+
+// flusher runs fsync in the background, at most one at a time. fsync on
+// any descriptor of a device or file flushes all of it, so the buffered
+// *os.File (safe for concurrent use) serves while the writer goes on
+// with its O_DIRECT descriptor.
+type flusher struct {
+	req  chan struct{}
+	done chan error
+}
+
+func startFlusher(f *os.File) *flusher {
+	req, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		var first error
+		for range req {
+			if err := f.Sync(); err != nil && first == nil {
+				first = err
+			}
+		}
+		done <- first
+	}()
+	return &flusher{req: req, done: done}
+}
+
+// request starts a flush unless one is running, and says whether it did.
+func (fl *flusher) request() bool {
+	select {
+	case fl.req <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop waits for a running flush and returns the first flush error. It
+// may be called more than once.
+func (fl *flusher) stop() error {
+	if fl.req == nil {
+		return nil
+	}
+	close(fl.req)
+	fl.req = nil
+	return <-fl.done
+}

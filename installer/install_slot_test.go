@@ -154,3 +154,63 @@ func TestWriteSlotCancelled(t *testing.T) {
 		t.Errorf("WriteSlot on a cancelled context = %v", err)
 	}
 }
+
+// TestWriteSlotGatesTheLastChunk: hashing runs beside the writes, so a bad
+// image is only known at its end; the chunk that would complete it must
+// not land, whatever the image's length against the 4 MiB chunk.
+func TestWriteSlotGatesTheLastChunk(t *testing.T) {
+	const chunk = streamChunk
+	tests := []struct {
+		name    string
+		size    int64 // image bytes
+		serve   func(img []byte) []byte
+		wantErr string
+	}{
+		{name: "good, whole chunks", size: 3 * chunk, serve: same},
+		{name: "good, partial last chunk", size: 2*chunk + 12345, serve: same},
+		{name: "last byte flipped, whole chunks", size: 3 * chunk, serve: flipAt(3*chunk - 1), wantErr: "SHA-256"},
+		{name: "last byte flipped, partial chunk", size: 2*chunk + 12345, serve: flipAt(2*chunk + 12344), wantErr: "SHA-256"},
+		{name: "first byte flipped", size: 3 * chunk, serve: flipAt(0), wantErr: "SHA-256"},
+		{name: "longer than the manifest", size: 2 * chunk, serve: func(b []byte) []byte { return append(b, 1, 2, 3) }, wantErr: "longer"},
+		{name: "shorter than the manifest", size: 2*chunk + 7, serve: func(b []byte) []byte { return b[:len(b)-9] }, wantErr: "truncated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img := make([]byte, tt.size)
+			for i := range img {
+				img[i] = byte(i*7 + i>>12)
+			}
+			sum := sha256.Sum256(img)
+			f := media.File{Name: "root.squashfs", Role: media.RoleRootfs, Size: tt.size, SHA256: hex.EncodeToString(sum[:])}
+			r := media.NewReader(io.NopCloser(bytes.NewReader(tt.serve(bytes.Clone(img)))), f)
+			slot := tt.size + 2*chunk
+			disk := engFilledFile(t, slot+(1<<20), 0xAA)
+			n, err := WriteSlot(context.Background(), disk, 1<<20, slot, r, f.Size, nil)
+			raw, _ := os.ReadFile(disk)
+			if tt.wantErr == "" {
+				if err != nil || n != tt.size || r.Finish() != nil {
+					t.Fatalf("WriteSlot = %d, %v; Finish %v", n, err, r.Finish())
+				}
+				if !bytes.Equal(raw[1<<20:1<<20+tt.size], img) {
+					t.Error("the slot does not hold the image")
+				}
+				return
+			}
+			if !errors.Is(err, media.ErrVerify) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("WriteSlot = %v, want a verification error with %q", err, tt.wantErr)
+			}
+			// Everything from the start of the chunk that would have
+			// completed the image is as it was.
+			lastStart := (min(tt.size, int64(len(tt.serve(img))))-1)/chunk*chunk + 1<<20
+			if !bytes.Equal(raw[lastStart:], bytes.Repeat([]byte{0xAA}, len(raw)-int(lastStart))) {
+				t.Errorf("bytes from %d on changed: the completing chunk landed", lastStart)
+			}
+		})
+	}
+}
+
+func same(b []byte) []byte { return b }
+
+func flipAt(i int64) func([]byte) []byte {
+	return func(b []byte) []byte { b[i] ^= 0xFF; return b }
+}

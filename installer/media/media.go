@@ -202,94 +202,143 @@ func (b *Bundle) Verify() error {
 	return errors.Join(errs...)
 }
 
-// Reader verifies a stream against a manifest entry.
-type Reader struct {
-	rc   io.ReadCloser
+// Verifier checks the bytes written to it, in order, against a manifest
+// entry. It lets a consumer hash in a goroutine of its own while the same
+// buffers are being written elsewhere.
+type Verifier struct {
 	f    File
 	h    hash.Hash
 	n    int64
-	err  error // sticky
 	done bool
+}
+
+// NewVerifier starts checking a stream against f.
+func NewVerifier(f File) *Verifier { return &Verifier{f: f, h: sha256.New()} }
+
+// Write hashes p. It fails once more bytes than the manifest's size came.
+func (v *Verifier) Write(p []byte) (int, error) {
+	v.h.Write(p)
+	v.n += int64(len(p))
+	if v.n > v.f.Size {
+		v.done = false
+		return len(p), fmt.Errorf("%w: %s %s is longer than the manifest's %d bytes", ErrVerify, v.f.Role, v.f.Name, v.f.Size)
+	}
+	return len(p), nil
+}
+
+// Check returns nil when exactly the manifest's bytes came and their
+// SHA-256 matches, and an error wrapping ErrVerify otherwise.
+func (v *Verifier) Check() error {
+	if v.n != v.f.Size {
+		return fmt.Errorf("%w: %s %s ended after %d bytes, manifest says %d (truncated)", ErrVerify, v.f.Role, v.f.Name, v.n, v.f.Size)
+	}
+	if got := v.Sum(); got != v.f.SHA256 {
+		return fmt.Errorf("%w: %s %s has SHA-256 %s, manifest says %s", ErrVerify, v.f.Role, v.f.Name, got, v.f.SHA256)
+	}
+	v.done = true
+	return nil
+}
+
+// Verified reports whether the last Check passed.
+func (v *Verifier) Verified() bool { return v.done }
+
+// Sum is the SHA-256 of what came so far (lower-case hex).
+func (v *Verifier) Sum() string { return hex.EncodeToString(v.h.Sum(nil)) }
+
+// Reader verifies a stream against a manifest entry.
+type Reader struct {
+	rc    io.ReadCloser
+	v     *Verifier
+	err   error // sticky
+	split bool
 }
 
 // NewReader wraps rc (closed by Close) to verify it against f.
 func NewReader(rc io.ReadCloser, f File) *Reader {
-	return &Reader{rc: rc, f: f, h: sha256.New()}
+	return &Reader{rc: rc, v: NewVerifier(f)}
 }
 
 // Size is the manifest size of the stream.
-func (r *Reader) Size() int64 { return r.f.Size }
+func (r *Reader) Size() int64 { return r.v.f.Size }
 
 // File is the manifest entry the stream is checked against.
-func (r *Reader) File() File { return r.f }
+func (r *Reader) File() File { return r.v.f }
+
+// Split hands verification to the caller, who reads the raw stream and
+// feeds every byte, in order, to the Verifier (from any one goroutine),
+// then calls its Check. Read is not to be used after Split; Finish and
+// Verified report the Verifier's verdict.
+func (r *Reader) Split() (io.Reader, *Verifier) {
+	r.split = true
+	return r.rc, r.v
+}
 
 // Read reads, hashes and, at the end, verifies.
 func (r *Reader) Read(p []byte) (int, error) {
+	if r.split {
+		return 0, errors.New("media: Read after Split")
+	}
 	if r.err != nil {
 		return 0, r.err
 	}
+	f := r.v.f
 	n, err := r.rc.Read(p)
 	if n > 0 {
-		r.h.Write(p[:n])
-		r.n += int64(n)
-		if r.n > r.f.Size {
-			r.done = false
-			r.err = fmt.Errorf("%w: %s %s is longer than the manifest's %d bytes", ErrVerify, r.f.Role, r.f.Name, r.f.Size)
+		if _, werr := r.v.Write(p[:n]); werr != nil {
+			r.err = werr
 			return n, r.err
 		}
-		if r.n == r.f.Size {
+		if r.v.n == f.Size {
 			// Verify on the last byte, not only at EOF: a consumer that
 			// reads exactly Size bytes (a FAT file writer) never asks for EOF.
-			if cerr := r.check(); cerr != io.EOF {
+			if cerr := r.v.Check(); cerr != nil {
 				r.err = cerr
 				return n, r.err
 			}
 		}
 	}
 	if err == io.EOF {
-		if !r.done {
-			r.err = r.check()
-		} else {
+		if !r.v.done {
+			r.err = r.v.Check()
+		}
+		if r.err == nil {
 			r.err = io.EOF
 		}
 		return n, r.err
 	}
 	if err != nil {
-		r.err = fmt.Errorf("media: read %s %s: %w", r.f.Role, r.f.Name, err)
+		r.err = fmt.Errorf("media: read %s %s: %w", f.Role, f.Name, err)
 	}
 	return n, r.err
 }
 
-func (r *Reader) check() error {
-	if r.n != r.f.Size {
-		return fmt.Errorf("%w: %s %s ended after %d bytes, manifest says %d (truncated)", ErrVerify, r.f.Role, r.f.Name, r.n, r.f.Size)
-	}
-	if got := hex.EncodeToString(r.h.Sum(nil)); got != r.f.SHA256 {
-		return fmt.Errorf("%w: %s %s has SHA-256 %s, manifest says %s", ErrVerify, r.f.Role, r.f.Name, got, r.f.SHA256)
-	}
-	r.done = true
-	return io.EOF
-}
-
 // Verified reports whether the whole stream was read and matched.
-func (r *Reader) Verified() bool { return r.done }
+func (r *Reader) Verified() bool { return r.v.done }
 
 // Finish reads what is left (nothing, for a consumer that took Size
 // bytes) and returns nil only when the whole stream matched the
 // manifest. Call it after a consumer that may have dropped the last
-// Read's error (io.ReadFull does, once its buffer is full).
+// Read's error (io.ReadFull does, once its buffer is full). After Split
+// it reads nothing and returns the Verifier's verdict.
 func (r *Reader) Finish() error {
+	if r.split {
+		if !r.v.done {
+			return r.v.Check()
+		}
+		return nil
+	}
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return err
 	}
 	if !r.Verified() {
-		return fmt.Errorf("%w: %s %s not completely read", ErrVerify, r.f.Role, r.f.Name)
+		f := r.v.f
+		return fmt.Errorf("%w: %s %s not completely read", ErrVerify, f.Role, f.Name)
 	}
 	return nil
 }
 
 // Sum is the SHA-256 of what was read so far (lower-case hex).
-func (r *Reader) Sum() string { return hex.EncodeToString(r.h.Sum(nil)) }
+func (r *Reader) Sum() string { return r.v.Sum() }
 
 // Close closes the underlying file.
 func (r *Reader) Close() error { return r.rc.Close() }

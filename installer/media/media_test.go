@@ -2,6 +2,8 @@ package media
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -295,6 +297,80 @@ func TestReaderFailsOnLastByteWithoutEOF(t *testing.T) {
 	defer k.Close()
 	if err := k.Finish(); err != nil {
 		t.Errorf("Finish on an unread good file: %v", err)
+	}
+}
+
+// TestVerifier checks the split verification a writer uses to hash in a
+// goroutine of its own: the same verdicts as Read, fed by hand.
+func TestVerifier(t *testing.T) {
+	data := []byte("the root image")
+	sum := sha256.Sum256(data)
+	f := File{Name: "root.squashfs", Role: RoleRootfs, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	tests := []struct {
+		name    string
+		feed    [][]byte
+		wantErr string // "" = verified
+	}{
+		{name: "whole", feed: [][]byte{data}},
+		{name: "in pieces", feed: [][]byte{data[:3], nil, data[3:9], data[9:]}},
+		{name: "flipped byte", feed: [][]byte{[]byte("the ro0t image")}, wantErr: "has SHA-256"},
+		{name: "truncated", feed: [][]byte{data[:5]}, wantErr: "truncated"},
+		{name: "longer", feed: [][]byte{data, []byte("!")}, wantErr: "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := NewVerifier(f)
+			var err error
+			for _, p := range tt.feed {
+				if _, werr := v.Write(p); werr != nil && err == nil {
+					err = werr
+				}
+			}
+			if err == nil {
+				err = v.Check()
+			}
+			if tt.wantErr == "" {
+				if err != nil || !v.Verified() || v.Sum() != f.SHA256 {
+					t.Fatalf("verdict %v, verified %v, sum %s", err, v.Verified(), v.Sum())
+				}
+				return
+			}
+			if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), tt.wantErr) || v.Verified() {
+				t.Fatalf("verdict %v (verified %v), want ErrVerify with %q", err, v.Verified(), tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestReaderSplit: after Split the raw stream is the file's bytes, Read
+// refuses, and Finish reports the Verifier's verdict without reading.
+func TestReaderSplit(t *testing.T) {
+	b, err := Open(demo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, damage := range []bool{false, true} {
+		if damage {
+			f, _ := os.OpenFile(b.Path(RoleInitrd), os.O_RDWR, 0)
+			f.WriteAt([]byte{'#'}, 1)
+			f.Close()
+		}
+		r, _ := b.Open(RoleInitrd)
+		raw, v := r.Split()
+		if _, err := r.Read(make([]byte, 8)); err == nil {
+			t.Error("Read after Split succeeded")
+		}
+		if err := r.Finish(); !errors.Is(err, ErrVerify) {
+			t.Errorf("Finish before anything was fed = %v, want ErrVerify", err)
+		}
+		if _, err := io.Copy(v, raw); err != nil {
+			t.Fatal(err)
+		}
+		err := r.Finish()
+		if damage != errors.Is(err, ErrVerify) || damage == r.Verified() {
+			t.Errorf("damaged %v: Finish = %v, Verified %v", damage, err, r.Verified())
+		}
+		r.Close()
 	}
 }
 
