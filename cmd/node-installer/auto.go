@@ -29,6 +29,9 @@ func init() {
 // node.media names it: the installer initramfs and live media mounts.
 var mediaSearch = []string{"/run/node-media", "/media/bundle", "/media/node", "/media", "/run/initramfs/live/node", "/run/initramfs/live"}
 
+// configFetchTimeout bounds fetching node.config, retries included.
+const configFetchTimeout = 2 * time.Minute
+
 // webhookFlushTimeout bounds the wait for the last webhook events.
 const webhookFlushTimeout = 15 * time.Second
 
@@ -117,7 +120,7 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 	}
 
 	r := &autoRun{stdout: stdout, stderr: stderr}
-	cfg, problems := installer.ParseCmdline(line)
+	cfg, problems := loadConfig(line)
 	r.cfg = cfg
 	if err := r.start(*logPath); err != nil {
 		fmt.Fprintf(stderr, "auto: %v\n", err)
@@ -156,7 +159,7 @@ func (r *autoRun) run(problems installer.Problems, mediaDir, factsPath string, d
 			r.bus.Emit(event.Event{Kind: event.Log, Step: "plan", Message: l})
 		}
 	}
-	bundle, err := autoOpenMedia(mediaDir, cfg.Unattended.Media)
+	bundle, err := autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media)
 	if err != nil && plan.Action != installer.ActionUninstall { // uninstall writes nothing from the media
 		r.bus.Emit(event.Event{Kind: event.Failed, Step: "media", Err: err.Error()})
 		if errors.Is(err, installer.ErrNotSupported) {
@@ -285,15 +288,23 @@ func autoNodeIdentity(cfg installer.Config) map[string]string {
 	return id
 }
 
-// autoopenMedia opens the bundle named by --media, else node.media, else
-// the first search location holding a manifest.
-func autoOpenMedia(flagDir, cfgDir string) (*media.Bundle, error) {
+// autoOpenMedia opens the bundle named by --media, else node.media (a
+// path or an http(s) URL), else the first search location holding a
+// manifest.
+func autoOpenMedia(ctx context.Context, flagDir, cfgDir string) (*media.Bundle, error) {
 	dir := flagDir
 	if dir == "" {
 		dir = cfgDir
 	}
+	if media.IsURL(dir) {
+		b, err := media.OpenURL(ctx, dir, media.Remote{})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", installer.ErrMedia, event.Redact(err.Error()))
+		}
+		return b, nil
+	}
 	if strings.Contains(dir, "://") {
-		return nil, fmt.Errorf("node.media=%s: fetching a bundle over the network is %w: %w", dir, installer.ErrNotSupported, installer.ErrMedia)
+		return nil, fmt.Errorf("node.media=%s: only http:// and https:// bundles can be fetched, %w: %w", event.Redact(dir), installer.ErrNotSupported, installer.ErrMedia)
 	}
 	if dir == "" {
 		for _, d := range mediaSearch {
@@ -311,6 +322,15 @@ func autoOpenMedia(flagDir, cfgDir string) (*media.Bundle, error) {
 		return nil, fmt.Errorf("%w: %w", installer.ErrMedia, err)
 	}
 	return b, nil
+}
+
+// loadConfig is the Config of a run: defaults < node.config (a path or a
+// URL, fetched with this machine's identity) < the kernel arguments.
+func loadConfig(cmdline string) (installer.Config, installer.Problems) {
+	cfg, _ := installer.ParseCmdline(cmdline)
+	ctx, cancel := context.WithTimeout(context.Background(), configFetchTimeout)
+	defer cancel()
+	return installer.LoadConfig(ctx, cmdline, installer.MachineIdentity("/", cfg), media.Remote{})
 }
 
 // autoFacts probes the machine or loads a profile; --disk images or

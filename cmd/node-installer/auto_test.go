@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -180,6 +181,8 @@ func TestAutoCorruptImageFailsBeforeBootEntry(t *testing.T) {
 
 func TestAutoExitCodes(t *testing.T) {
 	fx := newAutoFixture(t)
+	empty := httptest.NewServer(http.NotFoundHandler()) // loopback: answers 404 to everything
+	defer empty.Close()
 	tests := []struct {
 		name string
 		args []string
@@ -187,7 +190,8 @@ func TestAutoExitCodes(t *testing.T) {
 	}{
 		{"no action", []string{"--cmdline", "console=ttyS0 quiet", "--disk", fx.disk, "--log", fx.log}, installer.ExitNoAction},
 		{"missing media", []string{"--cmdline", "storage_init=" + fx.disk + smallVols, "--media", filepath.Join(fx.dir, "nope"), "--disk", fx.disk, "--log", fx.log}, installer.ExitMedia},
-		{"media over http", []string{"--cmdline", "storage_init=" + fx.disk + smallVols + " node.media=http://192.0.2.1/b", "--disk", fx.disk, "--log", fx.log}, installer.ExitNotSupported},
+		{"media URL without a bundle", []string{"--cmdline", "storage_init=" + fx.disk + smallVols + " node.media=" + empty.URL + "/b/", "--disk", fx.disk, "--log", fx.log}, installer.ExitMedia},
+		{"answer file URL not found", []string{"--cmdline", "storage_init=" + fx.disk + smallVols + " node.config=" + empty.URL + "/${hostname}.yaml hostname=n1", "--media", fx.bundle, "--disk", fx.disk, "--log", fx.log}, installer.ExitInvalid},
 		{"bad flag", []string{"--bogus"}, installer.ExitUsage},
 		{"stray argument", []string{"storage_init"}, installer.ExitUsage},
 	}
@@ -256,5 +260,40 @@ func TestDefaultCommand(t *testing.T) {
 		if got := defaultCommand(tt.cmdline); got != tt.want {
 			t.Errorf("defaultCommand(%q) = %s, want %s", tt.cmdline, got, tt.want)
 		}
+	}
+}
+
+// TestAutoOverHTTP is a PXE-style run: the answer file and the media
+// bundle both come from an HTTP server (on loopback), the answer file's
+// URL built from the hostname placeholder.
+func TestAutoOverHTTP(t *testing.T) {
+	fx := newAutoFixture(t)
+	h := newHook(t)
+	mux := http.NewServeMux()
+	mux.Handle("/media/", http.StripPrefix("/media/", http.FileServer(http.Dir(fx.bundle))))
+	mux.HandleFunc("/cfg/node9.example.org.yaml", func(w http.ResponseWriter, r *http.Request) {
+		// The webhook is only in the answer file; the hostname it sets is
+		// overridden by the kernel argument.
+		fmt.Fprintf(w, "network:\n  hostname: from-answer.example.org\nunattended:\n  webhook: %s\n", h.srv.URL)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var out bytes.Buffer
+	code, _ := autoMain([]string{"--cmdline", "storage_init=" + fx.disk + smallVols + " adminpw=" + autoHash +
+		" hostname=node9.example.org node.config=" + srv.URL + "/cfg/${hostname}.yaml node.media=" + srv.URL + "/media/",
+		"--disk", fx.disk, "--log", fx.log}, &out, &out)
+	if code != installer.ExitOK {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	rep := storage.Inspect(fx.disk)
+	if rep.Installation == nil || rep.Installation.NotFinished || rep.Installation.Slots[0].Version != "2.0.1" {
+		t.Errorf("inspect: %s", rep.Text())
+	}
+	ev := h.events()
+	if len(ev) < 3 || ev[len(ev)-1] != "succeeded" {
+		t.Fatalf("webhook from the answer file got %v", ev)
+	}
+	if last := h.last(); last.Node["hostname"] != "node9.example.org" {
+		t.Errorf("hostname %q, want the kernel argument's", last.Node["hostname"])
 	}
 }

@@ -59,7 +59,7 @@ func netMain(args []string, stdout, stderr io.Writer) int {
 		}
 		line = string(b)
 	}
-	cfg, problems := installer.ParseCmdline(line)
+	cfg, problems := loadConfig(line)
 	bad := false
 	for _, p := range problems {
 		if strings.HasPrefix(p.Field, "network") {

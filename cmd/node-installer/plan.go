@@ -68,7 +68,7 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	cfg, problems := installer.ParseCmdline(line)
+	cfg, problems := loadConfig(line)
 	p := installer.MakePlan(cfg, facts)
 	p.Problems = append(problems, p.Problems...)
 	if *asJSON {

@@ -20,6 +20,8 @@ func profile(name string) string {
 }
 
 func TestPlanCommand(t *testing.T) {
+	answer := filepath.Join(t.TempDir(), "answer.yaml")
+	os.WriteFile(answer, []byte("storage:\n  volumes: {Swap: 0}\nnetwork:\n  hostname: from-answer.example.org\n"), 0o644)
 	cases := []struct {
 		name     string
 		args     []string
@@ -30,6 +32,10 @@ func TestPlanCommand(t *testing.T) {
 			[]string{"action: install", "* /dev/vda", "7  38930432  83884031", "boot parameters passed through: console=ttyS0", "no problems"}},
 		{"problems exit 1", []string{"--facts", profile("small-disk"), "--cmdline", "storage_init=/dev/vda"}, 1,
 			[]string{"9026 MiB are missing; storage_vol=512:0:3647:64:64:-1 would fit", "problems (1)"}},
+		{"answer file", []string{"--facts", profile("virtio-1disk"), "--cmdline", "storage_init node.config=" + answer}, 0,
+			[]string{"hostname: from-answer.example.org", "no problems"}},
+		{"answer file missing", []string{"--facts", profile("virtio-1disk"), "--cmdline", "storage_init node.config=/nonexistent.yaml"}, 1,
+			[]string{"node.config=/nonexistent.yaml: open /nonexistent.yaml: no such file"}},
 		{"bad flag", []string{"--nope"}, 2, nil},
 		{"stray argument", []string{"--facts", profile("virtio-1disk"), "storage_init"}, 2, nil},
 		{"missing profile", []string{"--facts", "/nonexistent.json", "--cmdline", ""}, 2, nil},

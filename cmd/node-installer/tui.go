@@ -70,7 +70,7 @@ type session struct {
 // /run/node-installer/install.log) and to node.webhook.
 func newSession(cmdline, mediaDir string, disks []string, logPath string) (*session, error) {
 	cfg, problems := parseCmdline(cmdline)
-	b, err := autoOpenMedia(mediaDir, cfg.Unattended.Media)
+	b, err := autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media)
 	if err != nil {
 		return nil, err
 	}
@@ -226,23 +226,11 @@ func powerAction(o tui.Outcome) error {
 	return exec.Command(verb).Run()
 }
 
-// parseCmdline pre-fills the Config: defaults < answer file (node.config=
-// naming a local file) < kernel arguments. The TUI's own values come last.
+// parseCmdline pre-fills the Config: defaults < answer file (node.config=,
+// a path or an http(s) URL) < kernel arguments. The TUI's own values come
+// last.
 func parseCmdline(cmdline string) (installer.Config, installer.Problems) {
-	cfg, ps := installer.ParseCmdline(cmdline)
-	path := cfg.Unattended.ConfigURL
-	if path == "" || strings.Contains(path, "://") {
-		return cfg, ps
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return cfg, append(ps, installer.Problem{Field: "unattended.config", Arg: "node.config", Value: path, Msg: err.Error()})
-	}
-	defer f.Close()
-	base := installer.Defaults()
-	ps = installer.LoadAnswerFile(f, &base)
-	ps = append(ps, installer.ApplyCmdline(&base, cmdline)...)
-	return base, ps
+	return loadConfig(cmdline)
 }
 
 // runEngine is the engine run for the TUI. Its events go to the screen,

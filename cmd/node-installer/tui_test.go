@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -27,9 +29,21 @@ func TestTUIPrefill(t *testing.T) {
 	if len(ps) != 1 || ps[0].Arg != "node.config" {
 		t.Errorf("missing answer file: problems %v, want one naming node.config", ps)
 	}
-	cfg, ps = parseCmdline("node.config=http://192.0.2.1/answer.yaml keyboard=de")
-	if len(ps) > 0 || cfg.Host.Keyboard != "de" {
-		t.Errorf("remote answer file: %v %q (the TUI leaves fetching to unattended runs)", ps, cfg.Host.Keyboard)
+	// A remote answer file (served on loopback) pre-fills the TUI too.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/cfg/from-args.yaml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("host:\n  keyboard: fr\nnetwork:\n  ntp: [ntp.example.org]\n"))
+	}))
+	defer srv.Close()
+	cfg, ps = parseCmdline("node.config=" + srv.URL + "/cfg/${hostname}.yaml hostname=from-args keyboard=de")
+	if len(ps) > 0 || cfg.Host.Keyboard != "de" || len(cfg.Network.NTP) != 1 || cfg.Network.NTP[0] != "ntp.example.org" {
+		t.Errorf("remote answer file: %v keyboard %q ntp %v, want the kernel's keyboard and the file's NTP", ps, cfg.Host.Keyboard, cfg.Network.NTP)
+	}
+	if _, ps = parseCmdline("node.config=" + srv.URL + "/cfg/${hostname}.yaml hostname=other"); len(ps) != 1 || ps[0].Arg != "node.config" {
+		t.Errorf("remote answer file not found: problems %v, want one naming node.config", ps)
 	}
 }
 

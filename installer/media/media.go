@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,10 +121,21 @@ func (m Manifest) Check() error {
 	return errors.Join(errs...)
 }
 
-// Bundle is an opened, checked bundle directory.
+// Bundle is an opened, checked bundle: a directory (Dir) or, opened by
+// OpenURL, a directory URL ending in "/" (URL).
 type Bundle struct {
 	Dir      string
+	URL      string
 	Manifest Manifest
+	remote   Remote
+}
+
+// Where names the bundle's directory or URL.
+func (b *Bundle) Where() string {
+	if b.URL != "" {
+		return b.URL
+	}
+	return b.Dir
 }
 
 // Open reads dir/manifest.json and checks it and the files it lists
@@ -161,9 +173,12 @@ func Open(dir string) (*Bundle, error) {
 	return &Bundle{Dir: dir, Manifest: m}, nil
 }
 
-// Path returns the path of role's file.
+// Path returns the path (or URL) of role's file.
 func (b *Bundle) Path(role Role) string {
 	f, _ := b.Manifest.File(role)
+	if b.URL != "" {
+		return b.URL + url.PathEscape(f.Name)
+	}
 	return filepath.Join(b.Dir, f.Name)
 }
 
@@ -176,6 +191,9 @@ func (b *Bundle) Open(role Role) (*Reader, error) {
 	f, ok := b.Manifest.File(role)
 	if !ok {
 		return nil, fmt.Errorf("media: no %s in the bundle", role)
+	}
+	if b.URL != "" {
+		return NewReader(b.remote.open(b.Path(role), f.Size), f), nil
 	}
 	fh, err := os.Open(filepath.Join(b.Dir, f.Name))
 	if err != nil {

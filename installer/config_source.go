@@ -1,0 +1,112 @@
+package installer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"node-installer/installer/media"
+	"node-installer/internal/event"
+)
+
+// answerMax bounds an answer file: it is a few KiB of YAML.
+const answerMax = 1 << 20
+
+// Identity is what a node.config URL's placeholders are filled with.
+type Identity struct {
+	MAC    string // the boot NIC's (BOOTIF), else the first NIC's: aa:bb:cc:dd:ee:ff
+	Serial string // DMI product serial
+	UUID   string // DMI product UUID
+}
+
+// MachineIdentity reads the identity of this machine (sysfs root, "/" on
+// a real machine); cfg's BOOTIF wins for the MAC.
+func MachineIdentity(sysRoot string, cfg Config) Identity {
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join(sysRoot, p))
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	id := Identity{
+		MAC:    strings.ToLower(cfg.Network.BootIfMAC),
+		Serial: read("sys/class/dmi/id/product_serial"),
+		UUID:   strings.ToLower(read("sys/class/dmi/id/product_uuid")),
+	}
+	if id.MAC == "" {
+		nics, _ := filepath.Glob(filepath.Join(sysRoot, "sys/class/net/*"))
+		sort.Strings(nics)
+		for _, n := range nics {
+			if filepath.Base(n) == "lo" || read(filepath.Join("sys/class/net", filepath.Base(n), "type")) != "1" {
+				continue // not Ethernet
+			}
+			if mac := read(filepath.Join("sys/class/net", filepath.Base(n), "address")); mac != "" && mac != "00:00:00:00:00:00" {
+				id.MAC = strings.ToLower(mac)
+				break
+			}
+		}
+	}
+	return id
+}
+
+// LoadConfig builds a run's Config: defaults < the answer file named by
+// node.config= (an absolute path, or an http(s) URL whose ${mac},
+// ${serial}, ${uuid} and ${hostname} are filled from id and the kernel
+// arguments) < the kernel arguments. A node.config that cannot be read is
+// a problem naming it (its secrets masked), so an unattended run stops
+// before writing anything. The network must already be up for a URL.
+func LoadConfig(ctx context.Context, cmdline string, id Identity, rm media.Remote) (Config, Problems) {
+	cfg, ps := ParseCmdline(cmdline)
+	src := cfg.Unattended.ConfigURL
+	if src == "" {
+		return cfg, ps
+	}
+	fail := func(format string, a ...any) (Config, Problems) {
+		return cfg, append(ps, Problem{Field: "unattended.config", Arg: "node.config", Value: event.Redact(src), Msg: fmt.Sprintf(format, a...)})
+	}
+	var data []byte
+	if media.IsURL(src) {
+		u, missing := fillPlaceholders(src, id, cfg.Network.Hostname)
+		if missing != "" {
+			return fail("%s is not known on this machine, so the answer file's URL cannot be built", missing)
+		}
+		b, err := rm.Fetch(ctx, u, answerMax)
+		if err != nil {
+			return fail("%s", event.Redact(err.Error()))
+		}
+		data = b
+	} else if strings.HasPrefix(src, "/") {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return fail("%v", err)
+		}
+		data = b
+	} else {
+		return cfg, ps // Validate reports the form
+	}
+	base := Defaults()
+	aps := LoadAnswerFile(bytes.NewReader(data), &base)
+	aps = append(aps, ApplyCmdline(&base, cmdline)...)
+	return base, aps
+}
+
+// fillPlaceholders replaces the placeholders of a node.config URL, each
+// value path-escaped; it names the first one without a value.
+func fillPlaceholders(u string, id Identity, hostname string) (string, string) {
+	vals := map[string]string{"${mac}": id.MAC, "${serial}": id.Serial, "${uuid}": id.UUID, "${hostname}": hostname}
+	missing := ""
+	out := configPlaceholders.ReplaceAllStringFunc(u, func(ph string) string {
+		v, known := vals[ph]
+		if v == "" && missing == "" && known {
+			missing = ph
+		}
+		return url.PathEscape(v)
+	})
+	return out, missing
+}

@@ -1,0 +1,108 @@
+package installer
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"node-installer/installer/media"
+)
+
+var testRemote = media.Remote{Attempts: 2, Backoff: 10 * time.Millisecond, Stall: time.Second}
+
+func TestFillPlaceholders(t *testing.T) {
+	id := Identity{MAC: "52:54:00:12:34:56", Serial: "SN 1/2", UUID: "4c4c4544-0031"}
+	got, missing := fillPlaceholders("http://cfg/${mac}/${serial}/${uuid}/${hostname}.yaml", id, "node1.example.org")
+	if want := "http://cfg/52:54:00:12:34:56/SN%201%2F2/4c4c4544-0031/node1.example.org.yaml"; got != want || missing != "" {
+		t.Errorf("got %q (missing %q), want %q", got, missing, want)
+	}
+	if _, missing := fillPlaceholders("http://cfg/${serial}-${hostname}", Identity{}, ""); missing != "${serial}" {
+		t.Errorf("missing = %q, want ${serial}", missing)
+	}
+}
+
+func TestMachineIdentity(t *testing.T) {
+	root := t.TempDir()
+	write := func(p, v string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
+		os.WriteFile(filepath.Join(root, p), []byte(v+"\n"), 0o644)
+	}
+	write("sys/class/dmi/id/product_serial", "ABC123")
+	write("sys/class/dmi/id/product_uuid", "4C4C4544-0031")
+	write("sys/class/net/lo/type", "772")
+	write("sys/class/net/lo/address", "00:00:00:00:00:00")
+	write("sys/class/net/wg0/type", "65534")
+	write("sys/class/net/wg0/address", "")
+	write("sys/class/net/eth1/type", "1")
+	write("sys/class/net/eth1/address", "52:54:00:AA:BB:02")
+	write("sys/class/net/eth0/type", "1")
+	write("sys/class/net/eth0/address", "52:54:00:AA:BB:01")
+	id := MachineIdentity(root, Defaults())
+	if id != (Identity{MAC: "52:54:00:aa:bb:01", Serial: "ABC123", UUID: "4c4c4544-0031"}) {
+		t.Errorf("identity %+v", id)
+	}
+	cfg, _ := ParseCmdline("BOOTIF=01-52-54-00-AA-BB-02")
+	if id := MachineIdentity(root, cfg); id.MAC != "52:54:00:aa:bb:02" {
+		t.Errorf("BOOTIF's MAC not preferred: %+v", id)
+	}
+}
+
+func TestLoadConfigAnswerFile(t *testing.T) {
+	answer := "network:\n  hostname: from-answer.example.org\n  dns: [192.0.2.53]\nunattended:\n  after: poweroff\n"
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path != "/cfg/52:54:00:aa:bb:01.yaml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(answer))
+	}))
+	defer srv.Close()
+	id := Identity{MAC: "52:54:00:aa:bb:01"}
+	local := filepath.Join(t.TempDir(), "answer.yaml")
+	os.WriteFile(local, []byte(answer), 0o644)
+
+	for _, src := range []string{srv.URL + "/cfg/${mac}.yaml", local} {
+		cfg, ps := LoadConfig(context.Background(), "node.config="+src+" hostname=node9.example.org storage_init", id, testRemote)
+		if len(ps) != 0 {
+			t.Fatalf("%s: problems %v", src, ps)
+		}
+		// The kernel argument wins over the answer file; the rest comes from it.
+		if cfg.Network.Hostname != "node9.example.org" || fmt.Sprint(cfg.Network.DNS) != "[192.0.2.53]" || cfg.Unattended.After != "poweroff" {
+			t.Errorf("%s: hostname %q dns %v after %q", src, cfg.Network.Hostname, cfg.Network.DNS, cfg.Unattended.After)
+		}
+	}
+
+	tests := []struct {
+		name, cmdline, want string
+	}{
+		{"not found", "node.config=http://user:secret@" + strings.TrimPrefix(srv.URL, "http://") + "/cfg/other.yaml", "404"},
+		{"placeholder without value", "node.config=" + srv.URL + "/cfg/${serial}.yaml", "${serial} is not known on this machine"},
+		{"missing local file", "node.config=/nonexistent/answer.yaml", "no such file"},
+		{"nobody listening", "node.config=http://127.0.0.1:1/a.yaml", "connect"},
+	}
+	for _, tt := range tests {
+		_, ps := LoadConfig(context.Background(), tt.cmdline, id, testRemote)
+		if len(ps) != 1 || ps[0].Arg != "node.config" || !strings.Contains(ps[0].Msg, tt.want) {
+			t.Errorf("%s: problems %v, want one on node.config saying %q", tt.name, ps, tt.want)
+			continue
+		}
+		if strings.Contains(ps[0].String(), "secret") {
+			t.Errorf("%s: the URL's password is shown: %s", tt.name, ps[0])
+		}
+	}
+
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("network:\n  hostnme: x\n")) }))
+	defer bad.Close()
+	if _, ps := LoadConfig(context.Background(), "node.config="+bad.URL+"/a.yaml", id, testRemote); len(ps) == 0 || !strings.Contains(ps.Error(), "hostnme") {
+		t.Errorf("an answer file with an unknown key: %v", ps)
+	}
+}

@@ -1,0 +1,300 @@
+package media
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Remote bundles (node.media=http://... or https://...): the manifest is
+// fetched and checked first, every file is checked with a HEAD request,
+// and each file is then streamed once, verified by the same Reader as a
+// local file. A transfer that breaks or stalls is resumed where it
+// stopped with a Range request, a few times, so a PXE install of a big
+// image survives a flaky link without reading anything twice.
+
+// Remote tunes how a bundle is fetched over HTTP(S).
+type Remote struct {
+	Client   *http.Client  // default: a client with connect and header timeouts
+	Attempts int           // tries per file, resumptions included (default 5)
+	Stall    time.Duration // a transfer with no byte for this long is retried (default 60 s)
+	Backoff  time.Duration // wait before the first retry, doubled each time (default 1 s)
+}
+
+// IsURL reports whether s names a remote bundle.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// OpenURL fetches and checks the manifest of the bundle at base (the
+// bundle's directory URL, or its manifest.json's) and checks with HEAD
+// requests that every file it lists is there with the listed size. All
+// problems are reported at once; nothing is downloaded but the manifest.
+func OpenURL(ctx context.Context, base string, rm Remote) (*Bundle, error) {
+	rm = rm.withDefaults()
+	u, err := url.Parse(strings.TrimSuffix(base, ManifestName))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("media bundle %s: expected an http:// or https:// URL", base)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	dir := u.String()
+	data, err := rm.Fetch(ctx, dir+ManifestName, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
+	}
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
+	}
+	if err := m.Check(); err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
+	}
+	var errs []error
+	for _, f := range m.Files {
+		size, err := rm.head(ctx, dir+url.PathEscape(f.Name))
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s %s: %w", f.Role, f.Name, err))
+		case size >= 0 && size != f.Size:
+			errs = append(errs, fmt.Errorf("%s %s: size %d, manifest says %d", f.Role, f.Name, size, f.Size))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
+	}
+	return &Bundle{URL: dir, Manifest: m, remote: rm}, nil
+}
+
+func (rm Remote) withDefaults() Remote {
+	if rm.Client == nil {
+		rm.Client = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   15 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+		}}
+	}
+	if rm.Attempts <= 0 {
+		rm.Attempts = 5
+	}
+	if rm.Stall <= 0 {
+		rm.Stall = 60 * time.Second
+	}
+	if rm.Backoff <= 0 {
+		rm.Backoff = time.Second
+	}
+	return rm
+}
+
+// Fetch GETs a small document (at most max bytes), retrying what may pass
+// (no answer, a broken transfer, a 5xx) but not a 4xx.
+func (rm Remote) Fetch(ctx context.Context, u string, max int64) ([]byte, error) {
+	rm = rm.withDefaults()
+	var last error
+	for i := range rm.Attempts {
+		if i > 0 && !sleepCtx(ctx, rm.Backoff<<(i-1)) {
+			return nil, ctx.Err()
+		}
+		resp, err := rm.get(ctx, u, 0)
+		if err != nil {
+			last = err
+			if permanent(err) {
+				break
+			}
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+		resp.Body.Close()
+		if err == nil && int64(len(data)) > max {
+			return nil, fmt.Errorf("GET %s: larger than %d bytes", u, max)
+		}
+		if err == nil {
+			return data, nil
+		}
+		last = fmt.Errorf("GET %s: %w", u, err)
+	}
+	return nil, last
+}
+
+// head returns the Content-Length of u (-1 when the server gives none).
+func (rm Remote) head(ctx context.Context, u string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := rm.Client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("HEAD %s: %w", u, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented {
+		return -1, nil // no HEAD here: the size is checked while streaming
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("HEAD %s: %s", u, resp.Status)
+	}
+	return resp.ContentLength, nil
+}
+
+// statusError is an HTTP status that retrying will not change.
+type statusError struct{ msg string }
+
+func (e statusError) Error() string { return e.msg }
+
+func permanent(err error) bool { var s statusError; return errors.As(err, &s) }
+
+// get starts a GET of u from byte off: a 200 for off 0, a 206 starting at
+// off otherwise.
+func (rm Remote) get(ctx context.Context, u string, off int64) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, statusError{err.Error()}
+	}
+	if off > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", off))
+	}
+	resp, err := rm.Client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	want := http.StatusOK
+	if off > 0 {
+		want = http.StatusPartialContent
+	}
+	if resp.StatusCode != want {
+		resp.Body.Close()
+		msg := fmt.Sprintf("GET %s: %s", u, resp.Status)
+		if off > 0 && resp.StatusCode == http.StatusOK {
+			msg += fmt.Sprintf(" to a request for bytes %d-: the server cannot resume a transfer", off)
+		}
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			return nil, errors.New(msg) // may pass: retried
+		}
+		return nil, statusError{msg}
+	}
+	if off > 0 && !strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", off)) {
+		resp.Body.Close()
+		return nil, statusError{fmt.Sprintf("GET %s: Content-Range %q does not start at byte %d", u, resp.Header.Get("Content-Range"), off)}
+	}
+	return resp, nil
+}
+
+// remoteFile streams one file, resuming after a broken or stalled
+// transfer. Read errors it cannot get past are returned as they are.
+// Close may be called from another goroutine while a Read runs (a writer
+// that gave up): it only cancels, and the Read returns.
+type remoteFile struct {
+	ctx    context.Context
+	stop   context.CancelFunc
+	rm     Remote
+	u      string
+	size   int64
+	off    int64
+	body   io.ReadCloser
+	cancel context.CancelFunc
+	timer  *time.Timer
+	tries  int
+}
+
+func (rm Remote) open(u string, size int64) *remoteFile {
+	ctx, stop := context.WithCancel(context.Background())
+	return &remoteFile{ctx: ctx, stop: stop, rm: rm, u: u, size: size}
+}
+
+func (f *remoteFile) Read(p []byte) (int, error) {
+	for {
+		if f.ctx.Err() != nil {
+			f.drop()
+			return 0, fmt.Errorf("GET %s: closed", f.u)
+		}
+		if f.body == nil {
+			if f.off >= f.size && f.size > 0 {
+				return 0, io.EOF
+			}
+			if err := f.connect(); err != nil {
+				return 0, err
+			}
+		}
+		n, err := f.body.Read(p)
+		f.off += int64(n)
+		if n > 0 {
+			f.timer.Reset(f.rm.Stall)
+		}
+		if err == io.EOF && f.off >= f.size {
+			return n, io.EOF
+		}
+		if err == nil || n > 0 {
+			if err != nil {
+				f.drop()
+			}
+			return n, nil
+		}
+		// Broken, stalled or short: resume from f.off.
+		f.drop()
+		if f.tries >= f.rm.Attempts {
+			return 0, fmt.Errorf("GET %s: transfer stopped at byte %d of %d: %w: gave up after %d attempts", f.u, f.off, f.size, err, f.tries)
+		}
+	}
+}
+
+// connect starts (or resumes) the transfer, waiting between attempts.
+func (f *remoteFile) connect() error {
+	var last error
+	for f.tries < f.rm.Attempts {
+		if f.tries > 0 && !sleepCtx(f.ctx, f.rm.Backoff<<min(f.tries-1, 6)) {
+			return f.ctx.Err()
+		}
+		f.tries++
+		ctx, cancel := context.WithCancel(f.ctx)
+		resp, err := f.rm.get(ctx, f.u, f.off)
+		if err != nil {
+			cancel()
+			last = err
+			if permanent(err) {
+				return err
+			}
+			continue
+		}
+		f.body, f.cancel = resp.Body, cancel
+		f.timer = time.AfterFunc(f.rm.Stall, cancel) // a stalled body read fails and is resumed
+		return nil
+	}
+	return fmt.Errorf("%w: gave up after %d attempts", last, f.tries)
+}
+
+func (f *remoteFile) drop() {
+	if f.body != nil {
+		f.timer.Stop()
+		f.cancel()
+		f.body.Close()
+		f.body = nil
+	}
+}
+
+func (f *remoteFile) Close() error {
+	f.stop()
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
