@@ -4,10 +4,14 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,5 +169,60 @@ func TestInstallLeavesOtherDiskAlone(t *testing.T) {
 		t.Errorf("the disk not named by storage_init changed: digest %s -> %s", before, after)
 	}
 	e.checkInstalled(t, target)
+	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
+}
+
+// TestInstallOverHTTP is scenario 3, a PXE-style install: the installer
+// initramfs carries no media; the live environment brings the NIC up on
+// qemu's user network, and the installer fetches its answer file (URL
+// built from the NIC's MAC) and the media bundle from an HTTP server on
+// the host's loopback. The installed disk then boots with the answer
+// file's hostname.
+func TestInstallOverHTTP(t *testing.T) {
+	e := setup(t)
+	needOVMF(t)
+	e.needCommand(t, "auto", "the unattended install")
+	t.Parallel()
+	start := time.Now()
+	var mu sync.Mutex
+	var got []string
+	mux := http.NewServeMux()
+	mux.Handle("/media/", http.StripPrefix("/media/", http.FileServer(http.Dir(e.bundles[v1]))))
+	mux.HandleFunc("/cfg/"+vm.UserNetMAC+".yaml", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "network:\n  hostname: node3.example.org\n")
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	base := "http://" + vm.UserNetHost + ":" + srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+
+	disk := filepath.Join(t.TempDir(), "disk.img")
+	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	initrd := e.installerInitrd(t, vm.InstallerSpec{Exec: true, Disks: 1, Net: true})
+	res, _ := boot(t, vm.Machine{Name: "installer-http", UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
+		StopOn: append([]string{"The node stays here"}, vm.DefaultStopOn...),
+		Append: "console=ttyS0 panic=-1 quiet node.after=poweroff storage_init=/dev/vda adminpw=" + adminHash +
+			" node.media=" + base + "/media/ node.config=" + base + "/cfg/${mac}.yaml",
+		Disks: []vm.Disk{{Path: disk}}, Extra: vm.UserNetArgs, Timeout: 5 * time.Minute})
+	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {
+		t.Fatalf("installer vm: %s; it must install over HTTP and power off; last lines:\n%s", res.Summary(), res.Tail(40))
+	}
+	mu.Lock()
+	requests := strings.Join(got, "\n")
+	mu.Unlock()
+	for _, want := range []string{"GET /cfg/" + vm.UserNetMAC + ".yaml", "GET /media/manifest.json", "HEAD /media/root.squashfs", "GET /media/root.squashfs", "GET /media/vmlinuz"} {
+		if !strings.Contains(requests, want) {
+			t.Errorf("the server saw no %q; requests:\n%s", want, requests)
+		}
+	}
+	e.checkInstalled(t, disk)
+	boot(t, vm.Machine{Name: "installed-boot-http", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
+		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node3\.example\.org$`))
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
 }

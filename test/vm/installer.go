@@ -45,7 +45,23 @@ type InstallerSpec struct {
 	// "VMTEST-INSTALLER-EXIT rc=N" and powers off (smoke tests).
 	Exec  bool
 	Disks int // wait up to 10 s for this many virtio disks before starting
+	// Net brings eth0 up with qemu's user network addresses before the
+	// installer starts (UserNetGuest via UserNetHost), as the live
+	// environment of a PXE boot does; the VM needs UserNetArgs.
+	Net bool
 }
+
+// qemu's user network: the guest's address, and the host's as the guest
+// sees it (a connection to it reaches the host's loopback).
+const (
+	UserNetGuest = "10.0.2.15/24"
+	UserNetHost  = "10.0.2.2"
+	UserNetMAC   = "52:54:00:12:34:56"
+)
+
+// UserNetArgs are the qemu arguments of one virtio NIC on qemu's user
+// network, for Machine.Extra.
+var UserNetArgs = []string{"-nic", "user,model=virtio-net-pci,mac=" + UserNetMAC}
 
 // ShellQuote quotes s for /bin/sh.
 func ShellQuote(s string) string {
@@ -105,6 +121,9 @@ func (tc *Toolchain) InstallerInitrd(ctx context.Context, spec InstallerSpec) (s
 		{Data: []byte(strings.Join(words, " ") + "\n"), Dst: "etc/vmtest.args"},
 		{Data: []byte(mode + "\n"), Dst: "etc/vmtest.mode"},
 		{Data: []byte(strconv.Itoa(spec.Disks) + "\n"), Dst: "etc/vmtest.disks"},
+	}
+	if spec.Net {
+		files = append(files, File{Data: []byte("eth0 " + UserNetGuest + " " + UserNetHost + "\n"), Dst: "etc/vmtest.net"})
 	}
 	if _, err := os.Stat("/etc/mke2fs.conf"); err == nil {
 		files = append(files, File{Src: "/etc/mke2fs.conf", Dst: "etc/mke2fs.conf", Mode: 0o644})

@@ -20,6 +20,14 @@ done < /etc/modules.order
 want=$(cat /etc/vmtest.disks 2>/dev/null || echo 0)
 i=0
 while [ "$(ls /sys/block | grep -c '^vd')" -lt "$want" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+# a PXE-style run: bring the NIC up as the live environment would
+if [ -f /etc/vmtest.net ]; then
+  read -r nic addr gw < /etc/vmtest.net
+  i=0
+  while [ ! -e "/sys/class/net/$nic" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  ip link set lo up && ip link set "$nic" up && ip addr add "$addr" dev "$nic" && ip route add default via "$gw" \
+    && echo "VMTEST-INSTALLER-NET $nic $addr via $gw" || echo "VMTEST-INSTALLER-NET failed"
+fi
 echo "VMTEST-INSTALLER-INIT kernel=$kver modules=$(grep -c . /etc/modules.order) disks=[$(ls /sys/block | grep '^vd' | tr '\n' ' ' | sed 's/ $//')] uptime=$(cut -d' ' -f1 /proc/uptime)"
 CMDLINE=$(cat /proc/cmdline)
 export CMDLINE
