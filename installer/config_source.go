@@ -55,39 +55,68 @@ func MachineIdentity(sysRoot string, cfg Config) Identity {
 	return id
 }
 
-// LoadConfig builds a run's Config: defaults < the answer file named by
-// node.config= (an absolute path, or an http(s) URL whose ${mac},
-// ${serial}, ${uuid} and ${hostname} are filled from id and the kernel
-// arguments) < the kernel arguments. A node.config that cannot be read is
-// a problem naming it (its secrets masked), so an unattended run stops
-// before writing anything. The network must already be up for a URL.
-func LoadConfig(ctx context.Context, cmdline string, id Identity, rm media.Remote) (Config, Problems) {
+// ConfigSources is where LoadConfig may look besides the kernel arguments.
+type ConfigSources struct {
+	Identity Identity     // fills a node.config URL's placeholders
+	Remote   media.Remote // fetches a node.config URL
+	// Facts, when set, is searched for a volume labelled NODECFG when
+	// node.config is not given.
+	Facts *Facts
+}
+
+// LoadConfig builds a run's Config: defaults < the answer file < the
+// kernel arguments. The answer file is node.config= (an absolute path, or
+// an http(s) URL whose ${mac}, ${serial}, ${uuid} and ${hostname} are
+// filled from the identity and the kernel arguments), else the
+// node-config.yaml of the one volume labelled NODECFG in src.Facts, else
+// none. An answer file that cannot be read is a problem naming its source
+// (secrets masked), so an unattended run stops before writing anything.
+// The network must already be up for a URL.
+func LoadConfig(ctx context.Context, cmdline string, src ConfigSources) (Config, Problems) {
 	cfg, ps := ParseCmdline(cmdline)
-	src := cfg.Unattended.ConfigURL
-	if src == "" {
-		return cfg, ps
-	}
-	fail := func(format string, a ...any) (Config, Problems) {
-		return cfg, append(ps, Problem{Field: "unattended.config", Arg: "node.config", Value: event.Redact(src), Msg: fmt.Sprintf(format, a...)})
+	from := cfg.Unattended.ConfigURL
+	fail := func(value, format string, a ...any) (Config, Problems) {
+		return cfg, append(ps, Problem{Field: "unattended.config", Arg: "node.config", Value: event.Redact(value), Msg: fmt.Sprintf(format, a...)})
 	}
 	var data []byte
-	if media.IsURL(src) {
-		u, missing := fillPlaceholders(src, id, cfg.Network.Hostname)
+	switch {
+	case from == "" && src.Facts != nil:
+		vols := configVolumes(*src.Facts)
+		if len(vols) == 0 {
+			return cfg, ps
+		}
+		label := "LABEL=" + ConfigVolumeLabel
+		if len(vols) > 1 {
+			names := make([]string, len(vols))
+			for i, v := range vols {
+				names[i] = v.name
+			}
+			return fail(label, "%d volumes are labelled %s (%s): keep one, or name the answer file with node.config=", len(vols), ConfigVolumeLabel, strings.Join(names, ", "))
+		}
+		b, err := vols[0].read()
+		if err != nil {
+			return fail(label, "volume %s: %v", vols[0].name, err)
+		}
+		data = b
+	case from == "":
+		return cfg, ps
+	case media.IsURL(from):
+		u, missing := fillPlaceholders(from, src.Identity, cfg.Network.Hostname)
 		if missing != "" {
-			return fail("%s is not known on this machine, so the answer file's URL cannot be built", missing)
+			return fail(from, "%s is not known on this machine, so the answer file's URL cannot be built", missing)
 		}
-		b, err := rm.Fetch(ctx, u, answerMax)
+		b, err := src.Remote.Fetch(ctx, u, answerMax)
 		if err != nil {
-			return fail("%s", event.Redact(err.Error()))
+			return fail(from, "%s", event.Redact(err.Error()))
 		}
 		data = b
-	} else if strings.HasPrefix(src, "/") {
-		b, err := os.ReadFile(src)
+	case strings.HasPrefix(from, "/"):
+		b, err := os.ReadFile(from)
 		if err != nil {
-			return fail("%v", err)
+			return fail(from, "%v", err)
 		}
 		data = b
-	} else {
+	default:
 		return cfg, ps // Validate reports the form
 	}
 	base := Defaults()

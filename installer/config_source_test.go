@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"node-installer/installer/media"
+	"node-installer/storage"
 )
 
 var testRemote = media.Remote{Attempts: 2, Backoff: 10 * time.Millisecond, Stall: time.Second}
@@ -71,7 +72,7 @@ func TestLoadConfigAnswerFile(t *testing.T) {
 	os.WriteFile(local, []byte(answer), 0o644)
 
 	for _, src := range []string{srv.URL + "/cfg/${mac}.yaml", local} {
-		cfg, ps := LoadConfig(context.Background(), "node.config="+src+" hostname=node9.example.org storage_init", id, testRemote)
+		cfg, ps := LoadConfig(context.Background(), "node.config="+src+" hostname=node9.example.org storage_init", ConfigSources{Identity: id, Remote: testRemote})
 		if len(ps) != 0 {
 			t.Fatalf("%s: problems %v", src, ps)
 		}
@@ -90,7 +91,7 @@ func TestLoadConfigAnswerFile(t *testing.T) {
 		{"nobody listening", "node.config=http://127.0.0.1:1/a.yaml", "connect"},
 	}
 	for _, tt := range tests {
-		_, ps := LoadConfig(context.Background(), tt.cmdline, id, testRemote)
+		_, ps := LoadConfig(context.Background(), tt.cmdline, ConfigSources{Identity: id, Remote: testRemote})
 		if len(ps) != 1 || ps[0].Arg != "node.config" || !strings.Contains(ps[0].Msg, tt.want) {
 			t.Errorf("%s: problems %v, want one on node.config saying %q", tt.name, ps, tt.want)
 			continue
@@ -102,7 +103,36 @@ func TestLoadConfigAnswerFile(t *testing.T) {
 
 	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("network:\n  hostnme: x\n")) }))
 	defer bad.Close()
-	if _, ps := LoadConfig(context.Background(), "node.config="+bad.URL+"/a.yaml", id, testRemote); len(ps) == 0 || !strings.Contains(ps.Error(), "hostnme") {
+	if _, ps := LoadConfig(context.Background(), "node.config="+bad.URL+"/a.yaml", ConfigSources{Identity: id, Remote: testRemote}); len(ps) == 0 || !strings.Contains(ps.Error(), "hostnme") {
 		t.Errorf("an answer file with an unknown key: %v", ps)
+	}
+}
+
+func TestLoadConfigVolumeChoice(t *testing.T) {
+	vol := func(path string) storage.Disk {
+		return storage.Disk{Path: path, Signature: "ext4", Label: ConfigVolumeLabel}
+	}
+	img := filepath.Join(t.TempDir(), "disk.img")
+	os.WriteFile(img, nil, 0o644)
+	parted := storage.Disk{Path: img, Partitions: []storage.Partition{{Number: 3, Start: 1 << 20, Size: 8 << 20, FSType: "vfat", Label: ConfigVolumeLabel}}}
+	if v := configVolumes(Facts{Disks: []storage.Disk{parted}}); len(v) != 1 || strings.Join(v[0].mount, " ") != "-o ro,loop,offset=1048576,sizelimit=8388608 "+img {
+		t.Errorf("partition of an image file: %+v", v)
+	}
+	marked := Facts{Disks: []storage.Disk{parted, {Path: "/dev/sdz"}}}
+	MarkConfigVolumes(&marked)
+	if !strings.Contains(marked.Disks[0].InUse, "NODECFG") || marked.Disks[1].InUse != "" {
+		t.Errorf("MarkConfigVolumes: in use %q and %q", marked.Disks[0].InUse, marked.Disks[1].InUse)
+	}
+	// node.config wins over a volume; no volume, no answer file.
+	facts := Facts{Disks: []storage.Disk{vol("/nonexistent/a.img"), {Path: "/nonexistent/b.img"}, vol("/nonexistent/c.img")}}
+	if _, ps := LoadConfig(context.Background(), "storage_init", ConfigSources{Facts: &Facts{Disks: []storage.Disk{{Path: img}}}}); len(ps) != 0 {
+		t.Errorf("no NODECFG volume: problems %v", ps)
+	}
+	_, ps := LoadConfig(context.Background(), "storage_init", ConfigSources{Facts: &facts})
+	if len(ps) != 1 || !strings.Contains(ps[0].Msg, "2 volumes are labelled NODECFG (/nonexistent/a.img, /nonexistent/c.img)") {
+		t.Errorf("two NODECFG volumes: problems %v", ps)
+	}
+	if _, ps := LoadConfig(context.Background(), "storage_init node.config=/nonexistent/x.yaml", ConfigSources{Facts: &facts}); len(ps) != 1 || !strings.Contains(ps[0].Msg, "no such file") {
+		t.Errorf("node.config with volumes around: problems %v", ps)
 	}
 }

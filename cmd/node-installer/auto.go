@@ -42,7 +42,7 @@ func runDefault([]string) int {
 		pid1Setup()
 	}
 	line, err := os.ReadFile("/proc/cmdline")
-	if err == nil && defaultCommand(string(line)) == "auto" {
+	if err == nil && defaultCommand(string(line), installer.Probe) == "auto" {
 		return runAuto(nil)
 	}
 	if tui, ok := commands["tui"]; ok {
@@ -55,11 +55,20 @@ func runDefault([]string) int {
 
 // defaultCommand is what `node-installer` without arguments runs for a
 // kernel command line: "auto" when it names an unattended action (even
-// with problems: auto reports them), else "tui".
-func defaultCommand(cmdline string) string {
-	cfg, _ := installer.ParseCmdline(strings.TrimSpace(cmdline))
+// with problems: auto reports them) or, without node.config, when the
+// answer file of a NODECFG volume among the probed disks does; else "tui".
+func defaultCommand(cmdline string, probe func() (installer.Facts, error)) string {
+	cmdline = strings.TrimSpace(cmdline)
+	cfg, _ := installer.ParseCmdline(cmdline)
 	if cfg.Action != installer.ActionInteractive {
 		return "auto"
+	}
+	if cfg.Unattended.ConfigURL == "" && probe != nil {
+		if facts, err := probe(); err == nil {
+			if c, ps := installer.LoadConfig(context.Background(), cmdline, installer.ConfigSources{Facts: &facts}); len(ps) == 0 && c.Action != installer.ActionInteractive {
+				return "auto"
+			}
+		}
 	}
 	return "tui"
 }
@@ -120,28 +129,37 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 	}
 
 	r := &autoRun{stdout: stdout, stderr: stderr}
-	cfg, problems := loadConfig(line)
+	// The shell of node.break=pre-installer comes before anything is read
+	// from the disks (an admin may load a driver there).
+	pre, _ := installer.ParseCmdline(line)
+	pid1Break(pre, "pre-installer", os.Stderr)
+	// The disks are probed before the Config is built: one of them may be
+	// the NODECFG volume holding the answer file.
+	facts, probeErr := autoFacts(*factsPath, disks)
+	var found *installer.Facts
+	if probeErr == nil {
+		found = &facts
+	}
+	cfg, problems := loadConfig(line, found)
 	r.cfg = cfg
 	if err := r.start(*logPath); err != nil {
 		fmt.Fprintf(stderr, "auto: %v\n", err)
 		return installer.ExitFailed, cfg
 	}
-	code = r.run(problems, *mediaDir, *factsPath, disks)
+	code = r.run(problems, *mediaDir, facts, probeErr)
 	r.finish(code)
 	return code, cfg
 }
 
-func (r *autoRun) run(problems installer.Problems, mediaDir, factsPath string, disks []string) int {
+func (r *autoRun) run(problems installer.Problems, mediaDir string, facts installer.Facts, probeErr error) int {
 	cfg := r.cfg
 	r.bus.Emit(event.Event{Kind: event.Log, Message: "kernel arguments: " + event.Redact(strings.Join(cfg.BootParams, " "))})
 	if cfg.Action == installer.ActionInteractive && len(problems) == 0 {
 		r.bus.Emit(event.Event{Kind: event.Failed, Step: "check", Err: "no unattended action on the kernel command line (storage_init, reinstall, upgrade or uninstall)"})
 		return installer.ExitNoAction
 	}
-	pid1Break(cfg, "pre-installer", os.Stderr)
-	facts, err := autoFacts(factsPath, disks)
-	if err != nil {
-		r.bus.Emit(event.Event{Kind: event.Failed, Step: "probe", Err: err.Error()})
+	if probeErr != nil {
+		r.bus.Emit(event.Event{Kind: event.Failed, Step: "probe", Err: probeErr.Error()})
 		return installer.ExitFailed
 	}
 	plan := installer.MakePlan(cfg, facts)
@@ -324,18 +342,21 @@ func autoOpenMedia(ctx context.Context, flagDir, cfgDir string) (*media.Bundle, 
 	return b, nil
 }
 
-// loadConfig is the Config of a run: defaults < node.config (a path or a
-// URL, fetched with this machine's identity) < the kernel arguments.
-func loadConfig(cmdline string) (installer.Config, installer.Problems) {
+// loadConfig is the Config of a run: defaults < the answer file
+// (node.config, a path or a URL fetched with this machine's identity;
+// else a NODECFG volume among facts' disks) < the kernel arguments.
+func loadConfig(cmdline string, facts *installer.Facts) (installer.Config, installer.Problems) {
 	cfg, _ := installer.ParseCmdline(cmdline)
 	ctx, cancel := context.WithTimeout(context.Background(), configFetchTimeout)
 	defer cancel()
-	return installer.LoadConfig(ctx, cmdline, installer.MachineIdentity("/", cfg), media.Remote{})
+	return installer.LoadConfig(ctx, cmdline, installer.ConfigSources{
+		Identity: installer.MachineIdentity("/", cfg), Facts: facts})
 }
 
 // autoFacts probes the machine or loads a profile; --disk images or
 // devices replace the probed disks (and are then the only candidates).
 func autoFacts(path string, disks []string) (facts installer.Facts, err error) {
+	defer func() { installer.MarkConfigVolumes(&facts) }()
 	if path != "" {
 		facts, err = installer.LoadFacts(path)
 	} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -257,7 +258,7 @@ func TestDefaultCommand(t *testing.T) {
 		{"", "tui"},
 	}
 	for _, tt := range tests {
-		if got := defaultCommand(tt.cmdline); got != tt.want {
+		if got := defaultCommand(tt.cmdline, nil); got != tt.want {
 			t.Errorf("defaultCommand(%q) = %s, want %s", tt.cmdline, got, tt.want)
 		}
 	}
@@ -296,4 +297,75 @@ func TestAutoOverHTTP(t *testing.T) {
 	if last := h.last(); last.Node["hostname"] != "node9.example.org" {
 		t.Errorf("hostname %q, want the kernel argument's", last.Node["hostname"])
 	}
+}
+
+// TestAutoAnswerFromVolume: no action on the kernel command line; a disk
+// image holding an ext4 filesystem labelled NODECFG carries the answer
+// file, which names the action, the disk and the webhook. The volume is
+// only mounted read-only: its bytes are unchanged.
+func TestAutoAnswerFromVolume(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: mounts the NODECFG volume (a loop device)")
+	}
+	fx := newAutoFixture(t)
+	h := newHook(t)
+	src := filepath.Join(fx.dir, "nodecfg")
+	os.Mkdir(src, 0o755)
+	answer := fmt.Sprintf("action: install\nstorage:\n  init: true\n  disks: [{path: %s}]\n  volumes: {EFI: 128, Swap: 0, Root: 1024, Config: 16, Logging: 256, Data: -1}\n"+
+		"host:\n  adminpw: %q\nnetwork:\n  hostname: vol.example.org\nunattended:\n  webhook: %s\n", fx.disk, autoHash, h.srv.URL)
+	os.WriteFile(filepath.Join(src, installer.ConfigVolumeFile), []byte(answer), 0o644)
+	vol := filepath.Join(fx.dir, "nodecfg.img")
+	if out, err := exec.Command("mkfs.ext4", "-q", "-L", installer.ConfigVolumeLabel, "-d", src, vol, "8M").CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4: %v: %s", err, out)
+	}
+	before := fileSum(t, vol)
+	if got := defaultCommand("console=ttyS0", func() (installer.Facts, error) { return autoFacts("", []string{fx.disk, vol}) }); got != "auto" {
+		t.Errorf("defaultCommand with a NODECFG volume = %s, want auto", got)
+	}
+	var out bytes.Buffer
+	code, _ := autoMain([]string{"--cmdline", "console=ttyS0", "--media", fx.bundle, "--disk", fx.disk, "--disk", vol, "--log", fx.log}, &out, &out)
+	if code != installer.ExitOK {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if rep := storage.Inspect(fx.disk); rep.Installation == nil || rep.Installation.NotFinished {
+		t.Errorf("inspect: %s", rep.Text())
+	}
+	if ev := h.events(); len(ev) == 0 || ev[len(ev)-1] != "succeeded" || h.last().Node["hostname"] != "vol.example.org" {
+		t.Errorf("webhook of the answer file: events %v, last %+v", ev, h.last())
+	}
+	if fileSum(t, vol) != before {
+		t.Error("the NODECFG volume changed")
+	}
+	// Never a target, even when named with reinstall.
+	var pout, perr bytes.Buffer
+	if code := planMain([]string{"--disk", vol, "--cmdline", "reinstall storage_init=" + vol}, &pout, &perr); code != 1 || !strings.Contains(pout.String(), "NODECFG answer file volume") {
+		t.Errorf("plan naming the NODECFG volume: exit %d, want 1 with the reason:\n%s%s", code, pout.String(), perr.String())
+	}
+
+	// A NODECFG volume without the answer file stops the run before any write.
+	os.Remove(filepath.Join(src, installer.ConfigVolumeFile))
+	os.WriteFile(filepath.Join(src, "other.txt"), []byte("x"), 0o644)
+	os.Remove(vol)
+	exec.Command("mkfs.ext4", "-q", "-L", installer.ConfigVolumeLabel, "-d", src, vol, "8M").Run()
+	fresh := filepath.Join(fx.dir, "fresh.img")
+	os.WriteFile(fresh, nil, 0o644)
+	os.Truncate(fresh, 4<<30)
+	out.Reset()
+	code, _ = autoMain([]string{"--cmdline", "storage_init=" + fresh + smallVols, "--media", fx.bundle, "--disk", fresh, "--disk", vol, "--log", fx.log}, &out, &out)
+	if code != installer.ExitInvalid || !strings.Contains(out.String(), "no node-config.yaml at its root") {
+		t.Errorf("exit %d, want %d naming the missing file:\n%s", code, installer.ExitInvalid, out.String())
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(fresh, &st); err != nil || st.Blocks != 0 {
+		t.Errorf("the disk got %d blocks written", st.Blocks)
+	}
+}
+
+func fileSum(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(data))
 }

@@ -59,7 +59,7 @@ func netMain(args []string, stdout, stderr io.Writer) int {
 		}
 		line = string(b)
 	}
-	cfg, problems := loadConfig(line)
+	cfg, problems := loadConfig(line, nil)
 	bad := false
 	for _, p := range problems {
 		if strings.HasPrefix(p.Field, "network") {

@@ -68,7 +68,8 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	cfg, problems := loadConfig(line)
+	installer.MarkConfigVolumes(&facts)
+	cfg, problems := loadConfig(line, &facts)
 	p := installer.MakePlan(cfg, facts)
 	p.Problems = append(problems, p.Problems...)
 	if *asJSON {

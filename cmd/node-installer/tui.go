@@ -69,12 +69,12 @@ type session struct {
 // real backend functions; the run's events also go to logPath (default
 // /run/node-installer/install.log) and to node.webhook.
 func newSession(cmdline, mediaDir string, disks []string, logPath string) (*session, error) {
-	cfg, problems := parseCmdline(cmdline)
-	b, err := autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media)
+	facts, err := probeFacts(disks)
 	if err != nil {
 		return nil, err
 	}
-	facts, err := probeFacts(disks)
+	cfg, problems := loadConfig(cmdline, &facts)
+	b, err := autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media)
 	if err != nil {
 		return nil, err
 	}
@@ -224,13 +224,6 @@ func powerAction(o tui.Outcome) error {
 		return exec.Command(p, verb).Run()
 	}
 	return exec.Command(verb).Run()
-}
-
-// parseCmdline pre-fills the Config: defaults < answer file (node.config=,
-// a path or an http(s) URL) < kernel arguments. The TUI's own values come
-// last.
-func parseCmdline(cmdline string) (installer.Config, installer.Problems) {
-	return loadConfig(cmdline)
 }
 
 // runEngine is the engine run for the TUI. Its events go to the screen,

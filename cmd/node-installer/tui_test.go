@@ -16,7 +16,7 @@ func TestTUIPrefill(t *testing.T) {
 	if err := os.WriteFile(answer, []byte("host:\n  keyboard: fr\nnetwork:\n  hostname: from-file\n  dns: [192.0.2.2]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, ps := parseCmdline("node.config=" + answer + " hostname=from-args")
+	cfg, ps := loadConfig("node.config="+answer+" hostname=from-args", nil)
 	if len(ps) > 0 {
 		t.Fatalf("problems: %v", ps)
 	}
@@ -25,7 +25,7 @@ func TestTUIPrefill(t *testing.T) {
 			cfg.Network.Hostname, cfg.Host.Keyboard, cfg.Network.DNS)
 	}
 
-	_, ps = parseCmdline("node.config=" + filepath.Join(t.TempDir(), "missing.yaml"))
+	_, ps = loadConfig("node.config="+filepath.Join(t.TempDir(), "missing.yaml"), nil)
 	if len(ps) != 1 || ps[0].Arg != "node.config" {
 		t.Errorf("missing answer file: problems %v, want one naming node.config", ps)
 	}
@@ -38,11 +38,11 @@ func TestTUIPrefill(t *testing.T) {
 		w.Write([]byte("host:\n  keyboard: fr\nnetwork:\n  ntp: [ntp.example.org]\n"))
 	}))
 	defer srv.Close()
-	cfg, ps = parseCmdline("node.config=" + srv.URL + "/cfg/${hostname}.yaml hostname=from-args keyboard=de")
+	cfg, ps = loadConfig("node.config="+srv.URL+"/cfg/${hostname}.yaml hostname=from-args keyboard=de", nil)
 	if len(ps) > 0 || cfg.Host.Keyboard != "de" || len(cfg.Network.NTP) != 1 || cfg.Network.NTP[0] != "ntp.example.org" {
 		t.Errorf("remote answer file: %v keyboard %q ntp %v, want the kernel's keyboard and the file's NTP", ps, cfg.Host.Keyboard, cfg.Network.NTP)
 	}
-	if _, ps = parseCmdline("node.config=" + srv.URL + "/cfg/${hostname}.yaml hostname=other"); len(ps) != 1 || ps[0].Arg != "node.config" {
+	if _, ps = loadConfig("node.config="+srv.URL+"/cfg/${hostname}.yaml hostname=other", nil); len(ps) != 1 || ps[0].Arg != "node.config" {
 		t.Errorf("remote answer file not found: problems %v, want one naming node.config", ps)
 	}
 }
