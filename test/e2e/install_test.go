@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -224,5 +225,52 @@ func TestInstallOverHTTP(t *testing.T) {
 	e.checkInstalled(t, disk)
 	boot(t, vm.Machine{Name: "installed-boot-http", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
 		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node3\.example\.org$`))
+	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
+}
+
+// TestInstallFromAnswerVolume is scenario 4: no action on the kernel
+// command line; a second disk is a vfat "USB stick" labelled NODECFG whose
+// node-config.yaml names the action, the target disk and the hostname.
+// The installer mounts it read-only, installs on /dev/vda, leaves the
+// stick unchanged, and the installed disk boots with that hostname.
+func TestInstallFromAnswerVolume(t *testing.T) {
+	e := setup(t)
+	needOVMF(t)
+	e.needCommand(t, "auto", "the unattended install")
+	t.Parallel()
+	start := time.Now()
+	dir := t.TempDir()
+	target, stick := filepath.Join(dir, "target.img"), filepath.Join(dir, "stick.img")
+	if err := vm.CreateSparse(target, 20*vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.CreateSparse(stick, 32<<20); err != nil {
+		t.Fatal(err)
+	}
+	answer := filepath.Join(dir, "node-config.yaml")
+	if err := os.WriteFile(answer, []byte("action: install\nstorage:\n  init: true\n  disks: [{path: /dev/vda}]\n"+
+		"host:\n  adminpw: '"+adminHash+"'\nnetwork:\n  hostname: node4.example.org\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "mkfs.vfat", "-n", "NODECFG", stick)
+	sh(t, "mcopy", "-i", stick, answer, "::node-config.yaml")
+	before, err := vm.Digest(stick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: e.bundles[v1], Exec: true, Disks: 2, Args: []string{"auto", "--media", vm.MediaPath}})
+	res, _ := boot(t, vm.Machine{Name: "installer-nodecfg", UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
+		StopOn: append([]string{"The node stays here"}, vm.DefaultStopOn...),
+		Append: "console=ttyS0 panic=-1 quiet node.after=poweroff",
+		Disks:  []vm.Disk{{Path: target, Serial: "TARGET0004"}, {Path: stick, Serial: "STICK0004"}}, Timeout: 5 * time.Minute})
+	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {
+		t.Fatalf("installer vm: %s; it must install from the NODECFG answer file and power off; last lines:\n%s", res.Summary(), res.Tail(40))
+	}
+	if after, err := vm.Digest(stick); err != nil || after != before {
+		t.Errorf("the NODECFG stick changed: %s -> %s (%v)", before, after, err)
+	}
+	e.checkInstalled(t, target)
+	boot(t, vm.Machine{Name: "installed-boot-nodecfg", UEFI: true, Disks: []vm.Disk{{Path: target}}, Timeout: 3 * time.Minute},
+		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node4\.example\.org$`))
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
 }
