@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"node-installer/internal/event"
 )
 
 // An answer file may come on a volume of its own (a USB stick, a small
@@ -100,4 +102,19 @@ func MarkConfigVolumes(f *Facts) {
 			f.Disks[i].InUse = "holds the " + ConfigVolumeLabel + " answer file volume"
 		}
 	}
+}
+
+// AnswerSource says where LoadConfig takes the answer file from, for the
+// log: node.config (secrets masked), the NODECFG volume, or "".
+func AnswerSource(cfg Config, f *Facts) string {
+	if cfg.Unattended.ConfigURL != "" {
+		return "node.config=" + event.Redact(cfg.Unattended.ConfigURL)
+	}
+	if f == nil {
+		return ""
+	}
+	if vols := configVolumes(*f); len(vols) == 1 {
+		return ConfigVolumeFile + " on the " + ConfigVolumeLabel + " volume " + vols[0].name
+	}
+	return ""
 }

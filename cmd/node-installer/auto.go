@@ -146,6 +146,9 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 		fmt.Fprintf(stderr, "auto: %v\n", err)
 		return installer.ExitFailed, cfg
 	}
+	if src := installer.AnswerSource(pre, found); src != "" {
+		r.bus.Emit(event.Event{Kind: event.Log, Message: "answer file: " + src})
+	}
 	code = r.run(problems, *mediaDir, facts, probeErr)
 	r.finish(code)
 	return code, cfg

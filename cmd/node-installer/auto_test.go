@@ -327,6 +327,9 @@ func TestAutoAnswerFromVolume(t *testing.T) {
 	if code != installer.ExitOK {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
+	if !strings.Contains(out.String(), "answer file: node-config.yaml on the NODECFG volume "+vol) {
+		t.Errorf("the console does not say where the answer file came from:\n%s", out.String())
+	}
 	if rep := storage.Inspect(fx.disk); rep.Installation == nil || rep.Installation.NotFinished {
 		t.Errorf("inspect: %s", rep.Text())
 	}
