@@ -24,7 +24,7 @@ import (
 // Remote tunes how a bundle is fetched over HTTP(S).
 type Remote struct {
 	Client   *http.Client  // default: a client with connect and header timeouts
-	Attempts int           // tries per file, resumptions included (default 5)
+	Attempts int           // tries in a row without progress, per file (default 5)
 	Stall    time.Duration // a transfer with no byte for this long is retried (default 60 s)
 	Backoff  time.Duration // wait before the first retry, doubled each time (default 1 s)
 }
@@ -191,6 +191,11 @@ func (rm Remote) get(ctx context.Context, u string, off int64) (*http.Response, 
 	return resp, nil
 }
 
+// resumeProgress is what a connection must deliver for its break not to
+// count against Remote.Attempts: a long download may break now and then,
+// a server that breaks at once every time is given up on.
+const resumeProgress = 1 << 20
+
 // remoteFile streams one file, resuming after a broken or stalled
 // transfer. Read errors it cannot get past are returned as they are.
 // Close may be called from another goroutine while a Read runs (a writer
@@ -205,7 +210,8 @@ type remoteFile struct {
 	body   io.ReadCloser
 	cancel context.CancelFunc
 	timer  *time.Timer
-	tries  int
+	tries  int   // connections since the last one that made progress
+	start  int64 // f.off when the current connection started
 }
 
 func (rm Remote) open(u string, size int64) *remoteFile {
@@ -243,7 +249,7 @@ func (f *remoteFile) Read(p []byte) (int, error) {
 		}
 		// Broken, stalled or short: resume from f.off.
 		f.drop()
-		if f.tries >= f.rm.Attempts {
+		if f.tries >= f.rm.Attempts && f.off-f.start < resumeProgress {
 			return 0, fmt.Errorf("GET %s: transfer stopped at byte %d of %d: %w: gave up after %d attempts", f.u, f.off, f.size, err, f.tries)
 		}
 	}
@@ -251,6 +257,9 @@ func (f *remoteFile) Read(p []byte) (int, error) {
 
 // connect starts (or resumes) the transfer, waiting between attempts.
 func (f *remoteFile) connect() error {
+	if f.off-f.start >= resumeProgress {
+		f.tries = 0 // the last connection got somewhere: a fresh budget
+	}
 	var last error
 	for f.tries < f.rm.Attempts {
 		if f.tries > 0 && !sleepCtx(f.ctx, f.rm.Backoff<<min(f.tries-1, 6)) {
@@ -267,7 +276,7 @@ func (f *remoteFile) connect() error {
 			}
 			continue
 		}
-		f.body, f.cancel = resp.Body, cancel
+		f.body, f.cancel, f.start = resp.Body, cancel, f.off
 		f.timer = time.AfterFunc(f.rm.Stall, cancel) // a stalled body read fails and is resumed
 		return nil
 	}

@@ -3,6 +3,8 @@ package media
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -226,5 +228,31 @@ func TestRemoteStalledTransferIsResumed(t *testing.T) {
 	}
 	if calls.Load() != 2 || time.Since(start) > 5*time.Second {
 		t.Errorf("stall handling: %d GETs in %v, want one resumption after ~300 ms", calls.Load(), time.Since(start))
+	}
+}
+
+// TestRemoteLongDownloadSurvivesManyBreaks: breaks after real progress do
+// not use up the attempts; seven breaks of a 12 MiB file, four attempts.
+func TestRemoteLongDownloadSurvivesManyBreaks(t *testing.T) {
+	dir := demo(t)
+	name := DefaultNames[RoleRootfs]
+	data := bytes.Repeat([]byte("twelve mebibytes of root image "), (12<<20)/31)
+	os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	sum := sha256.Sum256(data)
+	editManifest(t, dir, func(m *Manifest) {
+		i := fileIndex(m, RoleRootfs)
+		m.Files[i].Size, m.Files[i].SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+	})
+	var ranges atomic.Int32
+	b, err := OpenURL(context.Background(), serveBundle(t, dir, cutAfter(name, 3<<19, &ranges)), fastRemote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(t, b, RoleRootfs)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("12 MiB cut every 1.5 MiB: %d bytes, %v", len(got), err)
+	}
+	if ranges.Load() != 7 {
+		t.Errorf("%d resumptions, want 7", ranges.Load())
 	}
 }
