@@ -8,7 +8,7 @@ declare -A need=(
   [busybox]=busybox-static [sgdisk]=gdisk [sfdisk]=fdisk [mcopy]=mtools
   [fsck.vfat]=dosfstools [mkfs.ext4]=e2fsprogs [dnsmasq]=dnsmasq-base
   [tmux]=tmux [efibootmgr]=efibootmgr [losetup]=mount [ip]=iproute2 [blkid]=util-linux [zstd]=zstd
-  [mkfs.xfs]=xfsprogs [mkfs.btrfs]=btrfs-progs [debugfs]=e2fsprogs [swapon]=mount
+  [mkfs.xfs]=xfsprogs [mkfs.btrfs]=btrfs-progs [debugfs]=e2fsprogs [swapon]=mount [dmsetup]=dmsetup
 )
 # files (not commands) -> Debian package
 declare -A needfile=( [/usr/share/ovmf/OVMF.fd]=ovmf )

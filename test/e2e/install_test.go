@@ -274,3 +274,40 @@ func TestInstallFromAnswerVolume(t *testing.T) {
 		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node4\.example\.org$`))
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
 }
+
+// TestInstallRefusesHeldDisk: inside the guest a device-mapper device is
+// built on /dev/vda before the installer starts (the host kernel has no
+// device-mapper). Even with reinstall, the run refuses the disk naming
+// its holder, exits 3, and the disk is unchanged.
+func TestInstallRefusesHeldDisk(t *testing.T) {
+	e := setup(t)
+	needOVMF(t)
+	e.needCommand(t, "auto", "the unattended install")
+	t.Parallel()
+	disk := filepath.Join(t.TempDir(), "held.img")
+	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.FillPattern(disk, 5, 1<<20, 0, 10*vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	before, err := vm.Digest(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: e.bundles[v1], Disks: 1, Args: []string{"auto", "--media", vm.MediaPath},
+		Tools: []string{"dmsetup"},
+		Pre:   `dmsetup --noudevsync create nodehold --table "0 2048 linear /dev/vda 0" && echo "VMTEST-HOLDER $(ls /sys/block/vda/holders)"`})
+	res, _ := boot(t, vm.Machine{Name: "installer-held", UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
+		Append: "console=ttyS0 panic=-1 quiet storage_init=/dev/vda reinstall adminpw=" + adminHash + " hostname=node5.example.org",
+		Disks:  []vm.Disk{{Path: disk}}, Timeout: 5 * time.Minute})
+	if res.Find(regexp.MustCompile(`^VMTEST-HOLDER dm-\d+$`)) == nil {
+		t.Fatalf("no device-mapper holder was set up in the guest; last lines:\n%s", res.Tail(30))
+	}
+	if res.Find(regexp.MustCompile(`^VMTEST-INSTALLER-EXIT rc=3$`)) == nil || res.Find(regexp.MustCompile(`held by dm-\d+`)) == nil {
+		t.Errorf("want exit 3 naming the holder; last lines:\n%s", res.Tail(30))
+	}
+	if after, err := vm.Digest(disk); err != nil || after != before {
+		t.Errorf("the held disk changed: %s -> %s (%v)", before, after, err)
+	}
+}

@@ -27,7 +27,7 @@ const CmdlineArg = "@CMDLINE@"
 // mkfs.ext4's checks, loop for image files.
 var InstallerModules = []string{
 	"virtio_pci", "virtio_blk", "?virtio_net", "squashfs", "?crc32c_generic", "?crc32c_intel", "ext4",
-	"vfat", "?nls_cp437", "?nls_ascii", "?nls_utf8", "?loop", "?efivarfs",
+	"vfat", "?nls_cp437", "?nls_ascii", "?nls_utf8", "?loop", "?efivarfs", "?dm_mod",
 }
 
 // InstallerTools are the host programs the installer runs, carried with
@@ -49,6 +49,10 @@ type InstallerSpec struct {
 	// installer starts (UserNetGuest via UserNetHost), as the live
 	// environment of a PXE boot does; the VM needs UserNetArgs.
 	Net bool
+	// Pre is shell run by /init just before the installer (a test's setup
+	// inside the guest), with Tools (more host programs) on the PATH.
+	Pre   string
+	Tools []string
 }
 
 // qemu's user network: the guest's address, and the host's as the guest
@@ -108,8 +112,8 @@ func (tc *Toolchain) InstallerInitrd(ctx context.Context, spec InstallerSpec) (s
 	if spec.Exec {
 		mode = "exec"
 	}
-	tools := make([]string, 0, len(InstallerTools))
-	for _, t := range InstallerTools {
+	tools := make([]string, 0, len(InstallerTools)+len(spec.Tools))
+	for _, t := range append(append([]string{}, InstallerTools...), spec.Tools...) {
 		p, err := findTool(t)
 		if err != nil {
 			return "", err
@@ -121,6 +125,9 @@ func (tc *Toolchain) InstallerInitrd(ctx context.Context, spec InstallerSpec) (s
 		{Data: []byte(strings.Join(words, " ") + "\n"), Dst: "etc/vmtest.args"},
 		{Data: []byte(mode + "\n"), Dst: "etc/vmtest.mode"},
 		{Data: []byte(strconv.Itoa(spec.Disks) + "\n"), Dst: "etc/vmtest.disks"},
+	}
+	if spec.Pre != "" {
+		files = append(files, File{Data: []byte(spec.Pre + "\n"), Dst: "etc/vmtest.pre"})
 	}
 	if spec.Net {
 		files = append(files, File{Data: []byte("eth0 " + UserNetGuest + " " + UserNetHost + "\n"), Dst: "etc/vmtest.net"})

@@ -29,6 +29,8 @@ if [ -f /etc/vmtest.net ]; then
     && echo "VMTEST-INSTALLER-NET $nic $addr via $gw" || echo "VMTEST-INSTALLER-NET failed"
 fi
 echo "VMTEST-INSTALLER-INIT kernel=$kver modules=$(grep -c . /etc/modules.order) disks=[$(ls /sys/block | grep '^vd' | tr '\n' ' ' | sed 's/ $//')] uptime=$(cut -d' ' -f1 /proc/uptime)"
+# a test's own setup inside the guest (e.g. a device-mapper holder)
+[ -f /etc/vmtest.pre ] && . /etc/vmtest.pre
 CMDLINE=$(cat /proc/cmdline)
 export CMDLINE
 eval "set -- $(cat /etc/vmtest.args)"
