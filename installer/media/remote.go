@@ -128,24 +128,36 @@ func (rm Remote) Fetch(ctx context.Context, u string, max int64) ([]byte, error)
 	return nil, last
 }
 
-// head returns the Content-Length of u (-1 when the server gives none).
+// head returns the Content-Length of u (-1 when the server gives none),
+// retrying what may pass as Fetch does.
 func (rm Remote) head(ctx context.Context, u string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
-	if err != nil {
-		return 0, err
+	var last error
+	for i := range rm.Attempts {
+		if i > 0 && !sleepCtx(ctx, rm.Backoff<<(i-1)) {
+			return 0, ctx.Err()
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+		if err != nil {
+			return 0, err
+		}
+		resp, err := rm.Client.Do(req)
+		if err != nil {
+			last = fmt.Errorf("HEAD %s: %w", u, err)
+			continue
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return resp.ContentLength, nil
+		case resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented:
+			return -1, nil // no HEAD here: the size is checked while streaming
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+			last = fmt.Errorf("HEAD %s: %s", u, resp.Status)
+		default:
+			return 0, fmt.Errorf("HEAD %s: %s", u, resp.Status)
+		}
 	}
-	resp, err := rm.Client.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("HEAD %s: %w", u, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented {
-		return -1, nil // no HEAD here: the size is checked while streaming
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("HEAD %s: %s", u, resp.Status)
-	}
-	return resp.ContentLength, nil
+	return 0, last
 }
 
 // statusError is an HTTP status that retrying will not change.

@@ -256,3 +256,28 @@ func TestRemoteLongDownloadSurvivesManyBreaks(t *testing.T) {
 		t.Errorf("%d resumptions, want 7", ranges.Load())
 	}
 }
+
+// TestRemoteRetriesBusyServer: a 503 on the manifest and on a HEAD is
+// retried; a 404 is not.
+func TestRemoteRetriesBusyServer(t *testing.T) {
+	dir := demo(t)
+	var busy atomic.Int32
+	busyOnce := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key := r.Method + " " + r.URL.Path
+			if key == "GET /"+ManifestName || key == "HEAD /"+DefaultNames[RoleRootfs] {
+				if busy.Add(1)%2 == 1 { // every other request
+					http.Error(w, "busy", http.StatusServiceUnavailable)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	if _, err := OpenURL(context.Background(), serveBundle(t, dir, busyOnce), fastRemote); err != nil {
+		t.Fatalf("OpenURL with a busy server: %v", err)
+	}
+	if busy.Load() != 4 {
+		t.Errorf("%d requests to the busy paths, want 4 (two 503s retried)", busy.Load())
+	}
+}
