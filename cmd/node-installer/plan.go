@@ -80,6 +80,10 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	} else {
+		pre, _ := installer.ParseCmdline(line)
+		if src := installer.AnswerSource(pre, &facts); src != "" {
+			fmt.Fprintf(stdout, "answer file: %s\n", src)
+		}
 		fmt.Fprint(stdout, p.Text())
 	}
 	if !p.OK() {

@@ -33,7 +33,7 @@ func TestPlanCommand(t *testing.T) {
 		{"problems exit 1", []string{"--facts", profile("small-disk"), "--cmdline", "storage_init=/dev/vda"}, 1,
 			[]string{"9026 MiB are missing; storage_vol=512:0:3647:64:64:-1 would fit", "problems (1)"}},
 		{"answer file", []string{"--facts", profile("virtio-1disk"), "--cmdline", "storage_init node.config=" + answer}, 0,
-			[]string{"hostname: from-answer.example.org", "no problems"}},
+			[]string{"answer file: node.config=" + answer, "hostname: from-answer.example.org", "no problems"}},
 		{"answer file missing", []string{"--facts", profile("virtio-1disk"), "--cmdline", "storage_init node.config=/nonexistent.yaml"}, 1,
 			[]string{"node.config=/nonexistent.yaml: open /nonexistent.yaml: no such file"}},
 		{"bad flag", []string{"--nope"}, 2, nil},
