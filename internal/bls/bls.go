@@ -104,6 +104,9 @@ func Parse(name string, data []byte) (Entry, error) {
 		if i := strings.IndexAny(line, " \t"); i >= 0 {
 			key, value = line[:i], strings.TrimSpace(line[i+1:])
 		}
+		if value == "" {
+			continue // a key without a value sets nothing (and Render writes none)
+		}
 		switch key {
 		case "title":
 			e.Title = value
