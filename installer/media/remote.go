@@ -102,62 +102,76 @@ func (rm Remote) withDefaults() Remote {
 // (no answer, a broken transfer, a 5xx) but not a 4xx.
 func (rm Remote) Fetch(ctx context.Context, u string, max int64) ([]byte, error) {
 	rm = rm.withDefaults()
-	var last error
-	for i := range rm.Attempts {
-		if i > 0 && !sleepCtx(ctx, rm.Backoff<<(i-1)) {
-			return nil, ctx.Err()
-		}
+	var data []byte
+	err := rm.retry(ctx, func() error {
 		resp, err := rm.get(ctx, u, 0)
 		if err != nil {
-			last = err
-			if permanent(err) {
-				break
-			}
-			continue
+			return err
 		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-		resp.Body.Close()
-		if err == nil && int64(len(data)) > max {
-			return nil, fmt.Errorf("GET %s: larger than %d bytes", u, max)
+		defer resp.Body.Close()
+		if data, err = io.ReadAll(io.LimitReader(resp.Body, max+1)); err != nil {
+			return fmt.Errorf("GET %s: %w", u, err)
 		}
-		if err == nil {
-			return data, nil
+		if int64(len(data)) > max {
+			return statusError{fmt.Sprintf("GET %s: larger than %d bytes", u, max)}
 		}
-		last = fmt.Errorf("GET %s: %w", u, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, last
+	return data, nil
 }
 
 // head returns the Content-Length of u (-1 when the server gives none),
 // retrying what may pass as Fetch does.
 func (rm Remote) head(ctx context.Context, u string) (int64, error) {
-	var last error
-	for i := range rm.Attempts {
-		if i > 0 && !sleepCtx(ctx, rm.Backoff<<(i-1)) {
-			return 0, ctx.Err()
-		}
+	size := int64(-1)
+	err := rm.retry(ctx, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
 		if err != nil {
-			return 0, err
+			return statusError{err.Error()}
 		}
 		resp, err := rm.Client.Do(req)
 		if err != nil {
-			last = fmt.Errorf("HEAD %s: %w", u, err)
-			continue
+			return fmt.Errorf("HEAD %s: %w", u, err)
 		}
 		resp.Body.Close()
-		switch {
-		case resp.StatusCode == http.StatusOK:
-			return resp.ContentLength, nil
-		case resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented:
-			return -1, nil // no HEAD here: the size is checked while streaming
-		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-			last = fmt.Errorf("HEAD %s: %s", u, resp.Status)
-		default:
-			return 0, fmt.Errorf("HEAD %s: %s", u, resp.Status)
+		switch resp.StatusCode {
+		case http.StatusOK:
+			size = resp.ContentLength
+			return nil
+		case http.StatusMethodNotAllowed, http.StatusNotImplemented:
+			return nil // no HEAD here: the size is checked while streaming
+		}
+		return badStatus(fmt.Sprintf("HEAD %s: %s", u, resp.Status), resp.StatusCode)
+	})
+	return size, err
+}
+
+// retry calls try until it succeeds, fails for good (a statusError) or
+// has failed rm.Attempts times, waiting Backoff, doubled each time, in
+// between.
+func (rm Remote) retry(ctx context.Context, try func() error) error {
+	var err error
+	for i := range rm.Attempts {
+		if i > 0 && !sleepCtx(ctx, rm.Backoff<<(i-1)) {
+			return ctx.Err()
+		}
+		if err = try(); err == nil || permanent(err) {
+			return err
 		}
 	}
-	return 0, last
+	return err
+}
+
+// badStatus is the error of an unexpected HTTP status: worth retrying for
+// a 5xx or a 429, final otherwise.
+func badStatus(msg string, code int) error {
+	if code >= 500 || code == http.StatusTooManyRequests {
+		return errors.New(msg)
+	}
+	return statusError{msg}
 }
 
 // statusError is an HTTP status that retrying will not change.
@@ -191,10 +205,7 @@ func (rm Remote) get(ctx context.Context, u string, off int64) (*http.Response, 
 		if off > 0 && resp.StatusCode == http.StatusOK {
 			msg += fmt.Sprintf(" to a request for bytes %d-: the server cannot resume a transfer", off)
 		}
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return nil, errors.New(msg) // may pass: retried
-		}
-		return nil, statusError{msg}
+		return nil, badStatus(msg, resp.StatusCode)
 	}
 	if off > 0 && !strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", off)) {
 		resp.Body.Close()
