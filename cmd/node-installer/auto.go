@@ -292,18 +292,15 @@ func autoLogTail(path string, n int) []string {
 	return lines[max(0, len(lines)-n):]
 }
 
-// autonodeIdentity names the machine in webhook payloads.
+// autoNodeIdentity names the machine in webhook payloads: the hostname
+// and the identity node.config placeholders use (BOOTIF or first NIC MAC,
+// DMI serial and UUID).
 func autoNodeIdentity(cfg installer.Config) map[string]string {
 	id := map[string]string{}
-	if cfg.Network.Hostname != "" {
-		id["hostname"] = cfg.Network.Hostname
-	}
-	if cfg.Network.BootIfMAC != "" {
-		id["mac"] = cfg.Network.BootIfMAC
-	}
-	for k, p := range map[string]string{"serial": "/sys/class/dmi/id/product_serial", "uuid": "/sys/class/dmi/id/product_uuid"} {
-		if b, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(b)) != "" {
-			id[k] = strings.TrimSpace(string(b))
+	m := installer.MachineIdentity("/", cfg)
+	for k, v := range map[string]string{"hostname": cfg.Network.Hostname, "mac": m.MAC, "serial": m.Serial, "uuid": m.UUID} {
+		if v != "" {
+			id[k] = v
 		}
 	}
 	return id
