@@ -155,6 +155,46 @@ func (e *env) installerInitrd(t *testing.T, spec vm.InstallerSpec) string {
 	return p
 }
 
+// installerVM is the installer's VM: the installer initramfs of spec,
+// booted through UEFI (so the installer sees EFI variables) with args on
+// the kernel command line, powering off after a success and ending early
+// on the installer's failure screen. A bundle in spec is the media.
+func (e *env) installerVM(t *testing.T, name string, spec vm.InstallerSpec, args string, disks []vm.Disk) vm.Machine {
+	t.Helper()
+	e.needCommand(t, "auto", "the unattended run")
+	spec.Disks = len(disks)
+	if spec.Bundle != "" {
+		if len(spec.Args) == 0 {
+			spec.Args = []string{"auto", "--media", vm.MediaPath}
+		}
+		args = "node.media=" + vm.MediaPath + " " + args
+	}
+	return vm.Machine{Name: name, UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: e.installerInitrd(t, spec),
+		StopOn:  append([]string{"The node stays here"}, vm.DefaultStopOn...),
+		Append:  "console=ttyS0 panic=-1 quiet node.after=poweroff " + args,
+		Disks:   disks,
+		Timeout: 5 * time.Minute}
+}
+
+// installWith boots the installer VM m and fails t unless the installer
+// ended it by itself (power-off); PID 1 exiting shows as a kernel panic.
+func installWith(t *testing.T, m vm.Machine) *vm.Result {
+	t.Helper()
+	res, _ := boot(t, m)
+	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {
+		t.Fatalf("vm %s: %s; the installer must finish and power off by itself; last lines:\n%s", m.Name, res.Summary(), res.Tail(40))
+	}
+	return res
+}
+
+// bootsInto boots disk through OVMF (with the variable store vars, when
+// set) and fails t unless slot A of v1 comes up with hostname.
+func bootsInto(t *testing.T, name, disk, vars, hostname string) {
+	t.Helper()
+	boot(t, vm.Machine{Name: name, UEFI: true, UEFIVars: vars, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
+		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=`+regexp.QuoteMeta(hostname)+`$`))
+}
+
 // boot runs m with its serial log in the test's temp folder, kept under
 // logs/ when the test fails, and fails t unless every want matched a
 // console line. It returns the result and the submatches of each want.

@@ -36,20 +36,9 @@ func (e *env) install(t *testing.T, args string, disks []vm.Disk) *vm.Result {
 // (pflash, see vm.NewUEFIVars), so the installer can add a boot entry.
 func (e *env) installVars(t *testing.T, args string, disks []vm.Disk, vars string) *vm.Result {
 	t.Helper()
-	e.needCommand(t, "auto", "the unattended install, owned by the engine work")
-	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: e.bundles[v1], Exec: true, Disks: len(disks),
-		Args: []string{"auto", "--media", vm.MediaPath}})
-	res, _ := boot(t, vm.Machine{Name: "installer", UEFI: true, UEFIVars: vars, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
-		// the installer stays on a failure for the admin: no need to wait it out
-		StopOn:  append([]string{"The node stays here"}, vm.DefaultStopOn...),
-		Append:  "console=ttyS0 panic=-1 quiet node.media=" + vm.MediaPath + " node.after=poweroff " + args,
-		Disks:   disks,
-		Timeout: 5 * time.Minute})
-	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {
-		// PID 1 exiting shows as "Kernel panic ... Attempted to kill init"
-		t.Fatalf("installer vm: %s; it must install and power off by itself; last lines:\n%s", res.Summary(), res.Tail(40))
-	}
-	return res
+	m := e.installerVM(t, "installer", vm.InstallerSpec{Bundle: e.bundles[v1], Exec: true}, args, disks)
+	m.UEFIVars = vars
+	return installWith(t, m)
 }
 
 // checkInstalled runs the host-side checks of an installed disk image.
@@ -132,8 +121,7 @@ func TestInstallAndBoot(t *testing.T) {
 	tChecks := time.Now()
 	e.checkInstalled(t, disk)
 	t.Logf("timing: host-side checks %.2fs", time.Since(tChecks).Seconds())
-	boot(t, vm.Machine{Name: "installed-boot", UEFI: true, UEFIVars: vars, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
-		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node1\.example\.org$`))
+	bootsInto(t, "installed-boot", disk, vars, "node1.example.org")
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
 }
 
@@ -182,7 +170,6 @@ func TestInstallLeavesOtherDiskAlone(t *testing.T) {
 func TestInstallOverHTTP(t *testing.T) {
 	e := setup(t)
 	needOVMF(t)
-	e.needCommand(t, "auto", "the unattended install")
 	t.Parallel()
 	start := time.Now()
 	var mu sync.Mutex
@@ -205,15 +192,10 @@ func TestInstallOverHTTP(t *testing.T) {
 	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
 		t.Fatal(err)
 	}
-	initrd := e.installerInitrd(t, vm.InstallerSpec{Exec: true, Disks: 1, Net: true})
-	res, _ := boot(t, vm.Machine{Name: "installer-http", UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
-		StopOn: append([]string{"The node stays here"}, vm.DefaultStopOn...),
-		Append: "console=ttyS0 panic=-1 quiet node.after=poweroff storage_init=/dev/vda adminpw=" + adminHash +
-			" node.media=" + base + "/media/ node.config=" + base + "/cfg/${mac}.yaml",
-		Disks: []vm.Disk{{Path: disk}}, Extra: vm.UserNetArgs, Timeout: 5 * time.Minute})
-	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {
-		t.Fatalf("installer vm: %s; it must install over HTTP and power off; last lines:\n%s", res.Summary(), res.Tail(40))
-	}
+	m := e.installerVM(t, "installer-http", vm.InstallerSpec{Exec: true, Net: true}, "storage_init=/dev/vda adminpw="+adminHash+
+		" node.media="+base+"/media/ node.config="+base+"/cfg/${mac}.yaml", []vm.Disk{{Path: disk}})
+	m.Extra = vm.UserNetArgs
+	installWith(t, m)
 	mu.Lock()
 	requests := strings.Join(got, "\n")
 	mu.Unlock()
@@ -223,8 +205,7 @@ func TestInstallOverHTTP(t *testing.T) {
 		}
 	}
 	e.checkInstalled(t, disk)
-	boot(t, vm.Machine{Name: "installed-boot-http", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute},
-		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node3\.example\.org$`))
+	bootsInto(t, "installed-boot-http", disk, "", "node3.example.org")
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
 }
 
@@ -236,7 +217,6 @@ func TestInstallOverHTTP(t *testing.T) {
 func TestInstallFromAnswerVolume(t *testing.T) {
 	e := setup(t)
 	needOVMF(t)
-	e.needCommand(t, "auto", "the unattended install")
 	t.Parallel()
 	start := time.Now()
 	dir := t.TempDir()
@@ -258,20 +238,12 @@ func TestInstallFromAnswerVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: e.bundles[v1], Exec: true, Disks: 2, Args: []string{"auto", "--media", vm.MediaPath}})
-	res, _ := boot(t, vm.Machine{Name: "installer-nodecfg", UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
-		StopOn: append([]string{"The node stays here"}, vm.DefaultStopOn...),
-		Append: "console=ttyS0 panic=-1 quiet node.after=poweroff",
-		Disks:  []vm.Disk{{Path: target, Serial: "TARGET0004"}, {Path: stick, Serial: "STICK0004"}}, Timeout: 5 * time.Minute})
-	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {
-		t.Fatalf("installer vm: %s; it must install from the NODECFG answer file and power off; last lines:\n%s", res.Summary(), res.Tail(40))
-	}
+	e.install(t, "", []vm.Disk{{Path: target, Serial: "TARGET0004"}, {Path: stick, Serial: "STICK0004"}})
 	if after, err := vm.Digest(stick); err != nil || after != before {
 		t.Errorf("the NODECFG stick changed: %s -> %s (%v)", before, after, err)
 	}
 	e.checkInstalled(t, target)
-	boot(t, vm.Machine{Name: "installed-boot-nodecfg", UEFI: true, Disks: []vm.Disk{{Path: target}}, Timeout: 3 * time.Minute},
-		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v1)+` slot=A hostname=node4\.example\.org$`))
+	bootsInto(t, "installed-boot-nodecfg", target, "", "node4.example.org")
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
 }
 
@@ -282,7 +254,6 @@ func TestInstallFromAnswerVolume(t *testing.T) {
 func TestInstallRefusesHeldDisk(t *testing.T) {
 	e := setup(t)
 	needOVMF(t)
-	e.needCommand(t, "auto", "the unattended install")
 	t.Parallel()
 	disk := filepath.Join(t.TempDir(), "held.img")
 	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
@@ -295,12 +266,12 @@ func TestInstallRefusesHeldDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: e.bundles[v1], Disks: 1, Args: []string{"auto", "--media", vm.MediaPath},
-		Tools: []string{"dmsetup"},
-		Pre:   `dmsetup --noudevsync create nodehold --table "0 2048 linear /dev/vda 0" && echo "VMTEST-HOLDER $(ls /sys/block/vda/holders)"`})
-	res, _ := boot(t, vm.Machine{Name: "installer-held", UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
-		Append: "console=ttyS0 panic=-1 quiet storage_init=/dev/vda reinstall adminpw=" + adminHash + " hostname=node5.example.org",
-		Disks:  []vm.Disk{{Path: disk}}, Timeout: 5 * time.Minute})
+	// child mode (no Exec): /init prints the installer's exit code
+	m := e.installerVM(t, "installer-held", vm.InstallerSpec{Bundle: e.bundles[v1], Tools: []string{"dmsetup"},
+		Pre: `dmsetup --noudevsync create nodehold --table "0 2048 linear /dev/vda 0" && echo "VMTEST-HOLDER $(ls /sys/block/vda/holders)"`},
+		"storage_init=/dev/vda reinstall adminpw="+adminHash+" hostname=node5.example.org", []vm.Disk{{Path: disk}})
+	m.StopOn = vm.DefaultStopOn
+	res, _ := boot(t, m)
 	if res.Find(regexp.MustCompile(`^VMTEST-HOLDER dm-\d+$`)) == nil {
 		t.Fatalf("no device-mapper holder was set up in the guest; last lines:\n%s", res.Tail(30))
 	}

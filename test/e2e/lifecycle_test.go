@@ -43,21 +43,9 @@ func (e *env) lcInstaller(t *testing.T, name, bundle, args string, disks []vm.Di
 // lcInstallerVars is lcInstaller with a persistent UEFI variable store.
 func (e *env) lcInstallerVars(t *testing.T, name, bundle, args string, disks []vm.Disk, timeout time.Duration, vars string) *vm.Result {
 	t.Helper()
-	e.needCommand(t, "auto", "the unattended run")
-	initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: bundle, Exec: true, Disks: len(disks),
-		Args: []string{"auto", "--media", vm.MediaPath}})
-	m := vm.Machine{Name: name, UEFI: true, UEFIVars: vars, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
-		StopOn:  append([]string{"The node stays here"}, vm.DefaultStopOn...),
-		Append:  "console=ttyS0 panic=-1 quiet node.media=" + vm.MediaPath + " node.after=poweroff " + args,
-		Disks:   disks,
-		Timeout: timeout,
-		Log:     filepath.Join(t.TempDir(), name+".log")}
-	keepLog(t, m.Log, name)
-	res, err := m.Run(context.Background())
-	if err != nil {
-		t.Fatalf("vm %s: %v", name, err)
-	}
-	t.Logf("timing: vm %s %.2fs (%s)", name, res.Duration.Seconds(), res.Summary())
+	m := e.installerVM(t, name, vm.InstallerSpec{Bundle: bundle, Exec: true}, args, disks)
+	m.Timeout, m.UEFIVars = timeout, vars
+	res, _ := boot(t, m)
 	return res
 }
 
@@ -293,22 +281,10 @@ func TestLifecyclePowerCut(t *testing.T) {
 		cut := cutPoints[rng.IntN(len(cutPoints))]
 		disk := filepath.Join(t.TempDir(), fmt.Sprintf("cut-%d.img", seed))
 		lcCopy(t, base, disk)
-		e.needCommand(t, "auto", "the unattended run")
-		initrd := e.installerInitrd(t, vm.InstallerSpec{Bundle: e.bundles[v2], Exec: true, Disks: 1,
-			Args: []string{"auto", "--media", vm.MediaPath}})
 		name := fmt.Sprintf("upgrade-cut-%d", seed)
-		m := vm.Machine{Name: name, UEFI: true, Kernel: e.tc.Kernel.Vmlinuz(), Initrd: initrd,
-			StopOn:  append([]string{cut}, vm.DefaultStopOn...),
-			Append:  "console=ttyS0 panic=-1 quiet node.media=" + vm.MediaPath + " node.after=poweroff upgrade",
-			Disks:   []vm.Disk{{Path: disk, Serial: "NODE0001"}},
-			Timeout: 5 * time.Minute,
-			Log:     filepath.Join(t.TempDir(), name+".log")}
-		keepLog(t, m.Log, name)
-		res, err := m.Run(context.Background())
-		if err != nil {
-			t.Fatalf("vm %s: %v", name, err)
-		}
-		t.Logf("timing: vm %s %.2fs (%s)", name, res.Duration.Seconds(), res.Summary())
+		m := e.installerVM(t, name, vm.InstallerSpec{Bundle: e.bundles[v2], Exec: true}, "upgrade", []vm.Disk{{Path: disk, Serial: "NODE0001"}})
+		m.StopOn = append([]string{cut}, vm.DefaultStopOn...)
+		res, _ := boot(t, m)
 		if res.StoppedOn != cut {
 			t.Errorf("seed %d: the upgrade run was not cut at %q: %s; last lines:\n%s", seed, cut, res.Summary(), res.Tail(20))
 		}
