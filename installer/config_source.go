@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"node-installer/installer/media"
 	"node-installer/internal/event"
+	"node-installer/network"
 )
 
 // answerMax bounds an answer file: it is a few KiB of YAML.
@@ -19,7 +19,7 @@ const answerMax = 1 << 20
 
 // Identity is what a node.config URL's placeholders are filled with.
 type Identity struct {
-	MAC    string // the boot NIC's (BOOTIF), else the first NIC's: aa:bb:cc:dd:ee:ff
+	MAC    string // the boot NIC's (BOOTIF), else the first hardware NIC's: aa:bb:cc:dd:ee:ff
 	Serial string // DMI product serial
 	UUID   string // DMI product UUID
 }
@@ -40,14 +40,10 @@ func MachineIdentity(sysRoot string, cfg Config) Identity {
 		UUID:   strings.ToLower(read("sys/class/dmi/id/product_uuid")),
 	}
 	if id.MAC == "" {
-		nics, _ := filepath.Glob(filepath.Join(sysRoot, "sys/class/net/*"))
-		sort.Strings(nics)
+		nics, _ := network.Probe(filepath.Join(sysRoot, "sys")) // ifindex order
 		for _, n := range nics {
-			if filepath.Base(n) == "lo" || read(filepath.Join("sys/class/net", filepath.Base(n), "type")) != "1" {
-				continue // not Ethernet
-			}
-			if mac := read(filepath.Join("sys/class/net", filepath.Base(n), "address")); mac != "" && mac != "00:00:00:00:00:00" {
-				id.MAC = strings.ToLower(mac)
+			if !n.Loopback && !n.Virtual && n.MAC != "" {
+				id.MAC = n.MAC
 				break
 			}
 		}

@@ -37,14 +37,18 @@ func TestMachineIdentity(t *testing.T) {
 	}
 	write("sys/class/dmi/id/product_serial", "ABC123")
 	write("sys/class/dmi/id/product_uuid", "4C4C4544-0031")
-	write("sys/class/net/lo/type", "772")
-	write("sys/class/net/lo/address", "00:00:00:00:00:00")
-	write("sys/class/net/wg0/type", "65534")
-	write("sys/class/net/wg0/address", "")
-	write("sys/class/net/eth1/type", "1")
-	write("sys/class/net/eth1/address", "52:54:00:AA:BB:02")
-	write("sys/class/net/eth0/type", "1")
-	write("sys/class/net/eth0/address", "52:54:00:AA:BB:01")
+	nic := func(name, typ, mac, ifindex string, hardware bool) {
+		write("sys/class/net/"+name+"/type", typ)
+		write("sys/class/net/"+name+"/address", mac)
+		write("sys/class/net/"+name+"/ifindex", ifindex)
+		if hardware {
+			os.MkdirAll(filepath.Join(root, "sys/class/net", name, "device"), 0o755)
+		}
+	}
+	nic("lo", "772", "00:00:00:00:00:00", "1", false)
+	nic("br0", "1", "52:54:00:aa:bb:99", "2", false) // virtual: not the machine's
+	nic("eth1", "1", "52:54:00:AA:BB:02", "4", true)
+	nic("eth0", "1", "52:54:00:AA:BB:01", "3", true) // first by ifindex
 	id := MachineIdentity(root, Defaults())
 	if id != (Identity{MAC: "52:54:00:aa:bb:01", Serial: "ABC123", UUID: "4c4c4544-0031"}) {
 		t.Errorf("identity %+v", id)
