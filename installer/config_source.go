@@ -107,7 +107,7 @@ func LoadConfig(ctx context.Context, cmdline string, src ConfigSources) (Config,
 		}
 		data = b
 	case strings.HasPrefix(from, "/"):
-		b, err := os.ReadFile(from)
+		b, err := media.ReadSmall(from, answerMax)
 		if err != nil {
 			return fail(from, "%v", err)
 		}

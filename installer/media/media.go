@@ -142,7 +142,7 @@ func (b *Bundle) Where() string {
 // (present, regular, of the listed size). Hashes are checked while
 // streaming (see Bundle.Open) or by Verify. All problems are reported at once.
 func Open(dir string) (*Bundle, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	data, err := ReadSmall(filepath.Join(dir, ManifestName), ManifestMax)
 	if err != nil {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
@@ -198,6 +198,12 @@ func (b *Bundle) Open(role Role) (*Reader, error) {
 	fh, err := os.Open(filepath.Join(b.Dir, f.Name))
 	if err != nil {
 		return nil, fmt.Errorf("media: open %s: %w", role, err)
+	}
+	// Open checked the name; this checks what was opened (it may have
+	// been swapped for a device or a FIFO since).
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		fh.Close()
+		return nil, fmt.Errorf("media: open %s %s: not a regular file", role, f.Name)
 	}
 	return NewReader(fh, f), nil
 }

@@ -48,7 +48,7 @@ func OpenURL(ctx context.Context, base string, rm Remote) (*Bundle, error) {
 		u.Path += "/"
 	}
 	dir := u.String()
-	data, err := rm.Fetch(ctx, dir+ManifestName, 1<<20)
+	data, err := rm.Fetch(ctx, dir+ManifestName, ManifestMax)
 	if err != nil {
 		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
 	}
@@ -109,6 +109,9 @@ func (rm Remote) Fetch(ctx context.Context, u string, max int64) ([]byte, error)
 			return err
 		}
 		defer resp.Body.Close()
+		if resp.ContentLength > max { // refused before reading a byte of it
+			return statusError{fmt.Sprintf("GET %s: %d bytes, larger than %d bytes", u, resp.ContentLength, max)}
+		}
 		if data, err = io.ReadAll(io.LimitReader(resp.Body, max+1)); err != nil {
 			return fmt.Errorf("GET %s: %w", u, err)
 		}
