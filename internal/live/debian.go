@@ -1,4 +1,4 @@
-package vm
+package live
 
 import (
 	"bytes"
@@ -29,7 +29,9 @@ func (k *Kernel) Vmlinuz() string { return filepath.Join(k.Root, "boot", "vmlinu
 // ModDir is lib/modules/RELEASE inside Root.
 func (k *Kernel) ModDir() string { return filepath.Join(k.Root, "lib", "modules", k.Release) }
 
-func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
+// Run runs name with args in dir and returns its output; an error
+// carries the command line and its stderr.
+func Run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
@@ -58,7 +60,7 @@ func (c Cache) aptCache(ctx context.Context, args ...string) ([]byte, error) {
 		return nil, err
 	}
 	dir, err := c.Entry("apt-cache", key, func(dir string) error {
-		out, err := run(ctx, "", "apt-cache", args...)
+		out, err := Run(ctx, "", "apt-cache", args...)
 		if err != nil {
 			return err
 		}
@@ -77,7 +79,7 @@ func (c Cache) ResolveKernelPackage(ctx context.Context, flavor string) (pkg, ve
 	out, err := c.aptCache(ctx, "depends", meta)
 	if err != nil && os.Geteuid() == 0 {
 		// a fresh container often has no package lists at all
-		if _, uerr := run(ctx, "", "apt-get", "update", "-qq"); uerr == nil {
+		if _, uerr := Run(ctx, "", "apt-get", "update", "-qq"); uerr == nil {
 			out, err = c.aptCache(ctx, "depends", meta)
 		}
 	}
@@ -121,9 +123,9 @@ func (c Cache) CandidateVersion(ctx context.Context, pkg string) (string, error)
 
 // FetchDeb downloads pkg=version into the cache (once) and returns the .deb path.
 func (c Cache) FetchDeb(ctx context.Context, pkg, version string) (string, error) {
-	name := safeName(pkg + "_" + version)
+	name := SafeName(pkg + "_" + version)
 	dir, err := c.Entry("deb", name, func(dir string) error {
-		if _, err := run(ctx, dir, "apt-get", "download", "-q", pkg+"="+version); err != nil {
+		if _, err := Run(ctx, dir, "apt-get", "download", "-q", pkg+"="+version); err != nil {
 			return fmt.Errorf("download %s (run apt-get update if the version is gone): %w", pkg, err)
 		}
 		debs, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
@@ -145,8 +147,8 @@ func (c Cache) Unpack(ctx context.Context, pkg, version string, post func(root s
 	if err != nil {
 		return "", err
 	}
-	return c.Entry("unpacked", safeName(pkg+"_"+version), func(dir string) error {
-		if _, err := run(ctx, "", "dpkg", "-x", deb, dir); err != nil {
+	return c.Entry("unpacked", SafeName(pkg+"_"+version), func(dir string) error {
+		if _, err := Run(ctx, "", "dpkg", "-x", deb, dir); err != nil {
 			return err
 		}
 		if post != nil {
@@ -167,7 +169,7 @@ func (c Cache) FetchKernel(ctx context.Context, flavor, busybox string) (*Kernel
 	}
 	k := &Kernel{Package: pkg, Version: version, Release: strings.TrimPrefix(pkg, "linux-image-")}
 	k.Root, err = c.Unpack(ctx, pkg, version, func(root string) error {
-		_, err := run(ctx, "", busybox, "depmod", "-b", root, k.Release)
+		_, err := Run(ctx, "", busybox, "depmod", "-b", root, k.Release)
 		return err
 	})
 	if err != nil {
@@ -234,8 +236,4 @@ func IsStatic(p string) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-func execCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, name, args...)
 }

@@ -1,4 +1,4 @@
-package vm
+package live
 
 import (
 	"bufio"
@@ -112,7 +112,7 @@ func (r Initramfs) fill(ctx context.Context, c *CPIOWriter) error {
 	if err := addHostFile(c, r.Busybox, "bin/busybox", 0o755); err != nil {
 		return fmt.Errorf("busybox: %w", err)
 	}
-	applets, err := run(ctx, "", r.Busybox, "--list")
+	applets, err := Run(ctx, "", r.Busybox, "--list")
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (r Initramfs) addTools(ctx context.Context, c *CPIOWriter) error {
 		if static {
 			continue
 		}
-		out, err := run(ctx, "", "ldd", t)
+		out, err := Run(ctx, "", "ldd", t)
 		if err != nil {
 			return fmt.Errorf("libraries of %s: %w", t, err)
 		}

@@ -1,4 +1,4 @@
-package vm
+package live
 
 import (
 	"crypto/sha256"
@@ -102,7 +102,7 @@ func BuilderID() string {
 	return builderID
 }
 
-// safeName makes a Debian package name and version usable as a file name.
-func safeName(s string) string {
+// SafeName makes a Debian package name and version usable as a file name.
+func SafeName(s string) string {
 	return strings.NewReplacer("/", "_", ":", "%3a", " ", "_").Replace(s)
 }
