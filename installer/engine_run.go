@@ -45,6 +45,14 @@ func RunWith(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Si
 	if cfg.Host.AdminPW == masked || cfg.Host.RootPW == masked {
 		return fail(errors.New("the plan's Config has its password hashes masked: pass them in RunOptions.Secrets"))
 	}
+	// The bundle handed in is checked against the plan with the plan's own
+	// fit rule before the first write: a reinstall that cannot fill the
+	// disk must not wipe it.
+	if bundle != nil {
+		if ps := fitProblems(&plan, bundle.Manifest); len(ps) > 0 {
+			return fail(fmt.Errorf("%w: the media do not fit the plan, nothing written:\n%w", ErrRefused, ps))
+		}
+	}
 	switch plan.Action {
 	case ActionInstall, ActionReinstall:
 		if len(plan.Layout.Disks) == 0 {

@@ -39,7 +39,7 @@ func ExitCode(err error) int {
 		return ExitMedia
 	case errors.Is(err, ErrNotSupported):
 		return ExitNotSupported
-	case errors.As(err, &ps):
+	case errors.As(err, &ps), errors.Is(err, ErrRefused):
 		return ExitInvalid
 	}
 	return ExitFailed

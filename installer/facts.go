@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"node-installer/installer/media"
 	"node-installer/network"
 	"node-installer/storage"
 )
@@ -13,4 +14,7 @@ type Facts struct {
 	MemBytes int64          `json:"mem_bytes"`
 	Disks    []storage.Disk `json:"disks"`
 	NICs     []network.NIC  `json:"nics"`
+	// Media is the manifest of the media bundle the run would write, when
+	// it was read before planning: the plan then decides the fit checks.
+	Media *media.Manifest `json:"media,omitempty"`
 }

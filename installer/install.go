@@ -83,17 +83,8 @@ func newInstallJob(action Action, layout storage.Layout, cfg Config, netFiles []
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	root, _ := bundle.Manifest.File(media.RoleRootfs)
-	if _, size := byteRange(j.boot, j.root); root.Size > size {
-		errs = append(errs, fmt.Errorf("root image of %s does not fit slot %s (%s)", event.HumanBytes(root.Size), j.root.Name, event.HumanBytes(size)))
-	}
-	var bootBytes int64
-	for _, r := range []media.Role{media.RoleKernel, media.RoleInitrd, media.RoleBootloader, media.RoleBootloader} {
-		f, _ := bundle.Manifest.File(r)
-		bootBytes += f.Size
-	}
-	if _, size := byteRange(j.boot, j.espPart); bootBytes > size*9/10 {
-		errs = append(errs, fmt.Errorf("boot files of %s do not fit the %s ESP", event.HumanBytes(bootBytes), event.HumanBytes(size)))
+	if ps := fitProblems(&Plan{Action: action, Layout: layout}, bundle.Manifest); len(ps) > 0 {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrRefused, ps))
 	}
 	return j, errors.Join(errs...)
 }

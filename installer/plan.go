@@ -3,6 +3,7 @@ package installer
 import (
 	"errors"
 	"fmt"
+	"node-installer/installer/media"
 	"slices"
 	"strings"
 
@@ -32,6 +33,9 @@ type Plan struct {
 	// Upgrade is the disk an upgrade writes its inactive slot on.
 	Upgrade *storage.Disk `json:"upgrade,omitempty"`
 	Network network.Plan  `json:"network"`
+	// Media is the bundle planned with (product, version), nil when the
+	// plan was made without reading it.
+	Media *PlanMedia `json:"media,omitempty"`
 	// BootParams are the kernel arguments passed to the installed system.
 	BootParams []string `json:"boot_params,omitempty"`
 	// Notes say what the action does beyond the tables, for humans.
@@ -75,7 +79,19 @@ func MakePlan(cfg Config, facts Facts) Plan {
 	np, err := network.MakePlan(cfg.Network, facts.NICs)
 	p.Network = np
 	p.Problems = append(p.Problems, problemsOf(err, "network", "")...)
+	if m := facts.Media; m != nil {
+		root, _ := m.File(media.RoleRootfs)
+		p.Media = &PlanMedia{Product: m.Product, Version: MediaVersion(*m), RootfsBytes: root.Size}
+		p.Problems = append(p.Problems, fitProblems(&p, *m)...)
+	}
 	return p
+}
+
+// PlanMedia is what the plan knows of the media bundle.
+type PlanMedia struct {
+	Product     string `json:"product"`
+	Version     string `json:"version"`
+	RootfsBytes int64  `json:"rootfs_bytes"`
 }
 
 // setChoice shows a disk set (uninstall) as the disks considered.

@@ -2,6 +2,7 @@ package installer
 
 import (
 	"fmt"
+	"node-installer/internal/event"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -30,6 +31,9 @@ func (p Plan) Text() string {
 		machine = "profile " + p.Machine
 	}
 	f("machine: %s, firmware %s, %s RAM, %s\n", machine, p.Firmware, gibText(p.MemBytes), plural(len(p.Choice.Candidates), "disk"))
+	if p.Media != nil {
+		f("media: %s %s, root image %s\n", p.Media.Product, p.Media.Version, event.HumanBytes(p.Media.RootfsBytes))
+	}
 	for _, n := range p.Notes {
 		f("note: %s\n", n)
 	}

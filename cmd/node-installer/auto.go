@@ -188,6 +188,18 @@ func (r *autoRun) run(problems installer.Problems, mediaDir string, facts instal
 		}
 		return installer.ExitMedia
 	}
+	if bundle != nil {
+		// Planned again with the manifest: the fit checks are the plan's,
+		// decided before the first byte is written.
+		facts.Media = &bundle.Manifest
+		mp := installer.MakePlan(cfg, facts)
+		mp.Problems = append(problems, mp.Problems...)
+		if !mp.OK() {
+			r.problems(mp.Problems)
+			return installer.ExitInvalid
+		}
+		plan = mp
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = installer.RunWith(ctx, plan, bundle, r.bus, installer.RunOptions{LogFile: r.logPath, Secrets: &cfg.Host})

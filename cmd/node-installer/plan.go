@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -35,10 +36,11 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 	factsPath := fs.String("facts", "", "recorded machine profile (JSON) instead of probing this machine")
 	saveFacts := fs.String("save-facts", "", "also write the facts used to this file (a new machine profile)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	mediaDir := fs.String("media", "", "media bundle (directory or http(s) URL) to plan with: the fit checks need its manifest")
 	var disks multiFlag
 	fs.Var(&disks, "disk", "plan on this image file or block device instead of the machine's disks (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: node-installer plan [--cmdline \"...\"] [--facts profile.json] [--disk IMAGE ...] [--json] [--save-facts FILE]")
+		fmt.Fprintln(stderr, "usage: node-installer plan [--cmdline \"...\"] [--facts profile.json] [--disk IMAGE ...] [--media DIR|URL] [--json] [--save-facts FILE]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,8 +72,22 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 	}
 	installer.MarkConfigVolumes(&facts)
 	cfg, problems := loadConfig(line, &facts)
+	var mediaErr error
+	if *mediaDir != "" {
+		b, err := autoOpenMedia(context.Background(), *mediaDir, "")
+		if err != nil {
+			mediaErr = err
+		} else {
+			facts.Media = &b.Manifest
+		}
+	}
 	p := installer.MakePlan(cfg, facts)
 	p.Problems = append(problems, p.Problems...)
+	if mediaErr != nil {
+		p.Problems = append(p.Problems, installer.Problem{Field: "media", Arg: "--media", Value: *mediaDir, Msg: mediaErr.Error()})
+	} else if facts.Media == nil && p.Action != installer.ActionUninstall && p.Action != installer.ActionInteractive {
+		p.Notes = append(p.Notes, "media not read (give --media): whether the images fit is checked before the first write")
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
