@@ -25,7 +25,9 @@ type FS struct {
 	free     int
 	next     uint32
 	readOnly bool
-	closer   io.Closer
+	// infoStale: FSInfo's free count on disk is wrong (flushFAT rewrites it).
+	infoStale bool
+	closer    io.Closer
 }
 
 // FileInfo describes one directory entry.
@@ -125,12 +127,19 @@ func open(dev Device, start, size int64, sectorSize int, ro bool) (*FS, error) {
 		}
 	}
 	f.next = 2
+	var infoFree uint32
 	if s := int(le.Uint16(b[48:])); s > 0 && s < g.reserved {
 		info := make([]byte, 512)
 		if _, err := dev.ReadAt(info, start+int64(s)*int64(g.sectorSize)); err == nil &&
 			le.Uint32(info[0:]) == 0x41615252 && le.Uint32(info[484:]) == 0x61417272 {
-			f.fsInfo = s
+			f.fsInfo, infoFree = s, fsInfoFree(info)
 		}
+	}
+	if !ro {
+		if err := f.syncCopies(raw); err != nil {
+			return nil, err
+		}
+		f.reclaim(infoFree)
 	}
 	return f, nil
 }
@@ -248,7 +257,7 @@ func (f *FS) freeChain(chain []uint32) {
 
 // flushFAT writes the changed FAT sectors to every FAT copy, then FSInfo.
 func (f *FS) flushFAT() error {
-	if len(f.dirty) == 0 {
+	if len(f.dirty) == 0 && !f.infoStale {
 		return nil
 	}
 	secs := make([]int, 0, len(f.dirty))
@@ -279,6 +288,7 @@ func (f *FS) flushFAT() error {
 		if _, err := f.dev.WriteAt(b[:], f.base+int64(f.fsInfo)*ss+488); err != nil {
 			return fmt.Errorf("write FSInfo: %w", err)
 		}
+		f.infoStale = false
 	}
 	return nil
 }
