@@ -40,6 +40,8 @@ bench: build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
+	@./test/layering.sh
 
 # the bootable test media bundle (Debian cloud kernel, systemd-boot, a test root image)
 BUNDLE_VERSION ?= 1.0.0

@@ -21,8 +21,8 @@ import (
 )
 
 func init() {
-	commands["auto"] = command{"unattended run of the action on the kernel command line", runAuto}
-	commands["default"] = command{"no arguments: unattended if /proc/cmdline names an action, else the TUI", runDefault}
+	commands["auto"] = command{summary: "unattended run of the action on the kernel command line", run: runAuto}
+	commands["default"] = command{summary: "no arguments: unattended if /proc/cmdline names an action, else the TUI", run: runDefault, noFlags: true}
 }
 
 // mediaSearch is where the bundle is looked for when neither --media nor
@@ -111,8 +111,8 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 		fmt.Fprintln(stderr, "usage: node-installer auto [--cmdline \"...\"] [--media DIR] [--disk IMAGE ...] [--facts F] [--log FILE]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return installer.ExitUsage, cfg
+	if code, stop := parseFlags(fs, args); stop {
+		return code, cfg
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "auto: unexpected argument %q (quote the command line: --cmdline \"...\")\n", fs.Arg(0))

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	commands["demo"] = command{"walk through an install on sparse image files (no root, no real disk)", runDemo}
+	commands["demo"] = command{summary: "walk through an install on sparse image files (no root, no real disk)", run: runDemo}
 }
 
 // demoVersion is the version of the generated demo bundle.
@@ -22,8 +22,8 @@ const demoVersion = "4.5.0"
 func runDemo(args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "", "folder for the image files and the bundle (default: a new temporary folder)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, stop := parseFlags(fs, args); stop {
+		return code
 	}
 	d, disks, err := prepareDemo(*dir)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	commands["inspect"] = command{"read disks or image files: layout, installed versions per slot, default slot, health", runInspect}
+	commands["inspect"] = command{summary: "read disks or image files: layout, installed versions per slot, default slot, health", run: runInspect}
 }
 
 // runInspect prints a report for each disk. Exit status: 0 when every
@@ -22,8 +22,8 @@ func runInspect(args []string) int {
 		fmt.Fprintln(fs.Output(), "usage: node-installer inspect [--json] DISK...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, stop := parseFlags(fs, args); stop {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

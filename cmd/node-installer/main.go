@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -15,10 +17,11 @@ var version = "dev"
 type command struct {
 	summary string
 	run     func(args []string) int
+	noFlags bool // takes no flags: main answers -h/--help for it
 }
 
 var commands = map[string]command{
-	"version": {"print the version", func([]string) int { fmt.Println(version); return 0 }},
+	"version": {summary: "print the version", run: func([]string) int { fmt.Println(version); return 0 }, noFlags: true},
 }
 
 func usage() {
@@ -52,5 +55,35 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	if c.noFlags && wantsHelp(args[1:]) {
+		fmt.Printf("usage: node-installer %s\n\n%s\n", args[0], c.summary)
+		return
+	}
 	os.Exit(c.run(args[1:]))
+}
+
+// wantsHelp tells whether args ask for usage (-h, -help, --help before "--").
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// parseFlags parses a subcommand's flags. stop says the command ends here
+// with code: 0 after -h/--help (usage printed), 2 for bad flags.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, stop bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	case err != nil:
+		return 2, true
+	}
+	return 0, false
 }

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	commands["net"] = command{"show the network plan of kernel arguments; --apply brings it up live", runNet}
+	commands["net"] = command{summary: "show the network plan of kernel arguments; --apply brings it up live", run: runNet}
 }
 
 // netExit codes: 0 done, 1 applying failed, 2 bad arguments or an invalid plan.
@@ -39,8 +39,8 @@ func netMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: node-installer net [--cmdline \"...\"] [--facts profile.json] [--files] [--json] [--apply]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, stop := parseFlags(fs, args); stop {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()

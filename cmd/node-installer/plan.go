@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	commands["plan"] = command{"print what a kernel command line would do on this machine (writes nothing)", runPlan}
+	commands["plan"] = command{summary: "print what a kernel command line would do on this machine (writes nothing)", run: runPlan}
 }
 
 // multiFlag collects a repeated flag.
@@ -43,8 +43,8 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: node-installer plan [--cmdline \"...\"] [--facts profile.json] [--disk IMAGE ...] [--media DIR|URL] [--json] [--save-facts FILE]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, stop := parseFlags(fs, args); stop {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "plan: unexpected argument %q (quote the command line: --cmdline \"...\")\n", fs.Arg(0))

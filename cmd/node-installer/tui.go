@@ -23,7 +23,7 @@ import (
 )
 
 func init() {
-	commands["tui"] = command{"the interactive installer (--media DIR, --disk PATH ...)", runTUI}
+	commands["tui"] = command{summary: "the interactive installer (--media DIR, --disk PATH ...)", run: runTUI}
 }
 
 // stringList is a repeatable string flag.
@@ -38,8 +38,8 @@ func runTUI(args []string) int {
 	cmdline := fs.String("cmdline", "", "kernel command line to pre-fill from (default: /proc/cmdline)")
 	var disks stringList
 	fs.Var(&disks, "disk", "image file or block device to offer (repeatable; default: the machine's disks)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, stop := parseFlags(fs, args); stop {
+		return code
 	}
 	if *cmdline == "" {
 		if b, err := os.ReadFile("/proc/cmdline"); err == nil {
