@@ -42,6 +42,11 @@ func fakeMachine(t *testing.T, uefi bool, meminfo string) storage.ProbeOptions {
 	}
 	os.MkdirAll(filepath.Join(o.SysRoot, "block"), 0o755)
 	os.MkdirAll(o.DevRoot, 0o755)
+	// The disk's node: an empty (sparse) image the probe reads as blank.
+	if f, err := os.Create(filepath.Join(o.DevRoot, "vda")); err == nil {
+		f.Truncate(100 << 30)
+		f.Close()
+	}
 	if err := os.Symlink("../devices/pci0000:00/0000:00:04.0/virtio2/block/vda", filepath.Join(o.SysRoot, "block", "vda")); err != nil {
 		t.Fatal(err)
 	}

@@ -200,13 +200,8 @@ func (c *chooser) result() Choice {
 // fine); named when a path or serial names exactly this disk: its size is
 // then left to PlanLayout, which says what is missing and what would fit.
 func (c *chooser) unusable(d Disk, explicit bool, role string, named ...bool) string {
-	switch {
-	case d.BootMedia:
-		return "boot media: the running live system is on it"
-	case d.ReadOnly:
-		return "read-only"
-	case d.InUse != "":
-		return "in use: " + d.InUse
+	if why := Unwritable(d); why != "" {
+		return why
 	}
 	minMiB := MinBootDiskMiB(c.spec, d.LogicalSector)
 	if role == "data" {
@@ -220,6 +215,22 @@ func (c *chooser) unusable(d Disk, explicit bool, role string, named ...bool) st
 	}
 	if what := Contents(d); what != "" && !c.spec.AllowNonEmpty && c.spec.Wipe != "force" {
 		return "holds " + what + " (add reinstall or node.wipe=force to overwrite it)"
+	}
+	return ""
+}
+
+// Unwritable says why no layout may be written to d whatever the spec,
+// "" when one may: the one rule of the planner and the TUI.
+func Unwritable(d Disk) string {
+	switch {
+	case d.BootMedia:
+		return "boot media: the running live system is on it"
+	case d.ReadOnly:
+		return "read-only"
+	case d.ReadError != "":
+		return "cannot be read (" + d.ReadError + "): what it holds is unknown"
+	case d.InUse != "":
+		return "in use: " + d.InUse
 	}
 	return ""
 }

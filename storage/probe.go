@@ -259,36 +259,43 @@ func sysfsPartitions(sys, disk string) []Partition {
 func readContents(d *Disk) {
 	f, err := os.Open(d.Path)
 	if err != nil {
+		d.ReadError = err.Error() // no medium, no permission: contents unknown
 		return
 	}
 	defer f.Close()
 	contents(d, f)
 }
 
-// contents fills Table, Signature and the partitions from r.
+// contents fills Table, Signature and the partitions from r, with the
+// table reader Inspect uses: GPT (primary, else backup) or DOS (primary
+// and logical partitions). A disk whose first sectors cannot be read gets
+// ReadError and nothing else: an unreadable disk is not an empty one.
 func contents(d *Disk, r io.ReaderAt) {
+	probe := make([]byte, 4096)
+	if n, err := r.ReadAt(probe, 0); err != nil && !(errors.Is(err, io.EOF) && n > 0) {
+		d.ReadError = fmt.Sprintf("reading its first sectors: %v", err)
+		return
+	}
 	// LBA 0-2 (and the entry array) of both sector sizes, and the
 	// whole-disk signatures, in one read
 	head := prefetch(r, 0, 128<<10)
-	table, entries := readTable(head, d.LogicalSector)
-	d.Table = table
-	if table == "" {
+	t := readPartTable(head, d.Size, d.LogicalSector)
+	d.Table = t.Kind
+	if t.Kind == "" {
 		s := DetectSignature(head, 0, d.Size)
 		d.Signature, d.Label = s.FSType, s.Label
 	}
-	ss := int64(d.LogicalSector)
-	// The host kernel may not scan partition tables: GPT entries the
-	// kernel does not list are added from the table itself.
-	for _, e := range entries {
-		start := int64(e.First) * ss
-		i := findPart(d.Partitions, start)
+	// The host kernel may not scan partition tables: entries the kernel
+	// does not list are added from the table itself.
+	for _, e := range t.Parts {
+		i := findPart(d.Partitions, e.Start)
 		if i < 0 {
-			d.Partitions = append(d.Partitions, Partition{Number: e.Number, Start: start})
+			d.Partitions = append(d.Partitions, Partition{Number: e.Number, Start: e.Start})
 			i = len(d.Partitions) - 1
 		}
 		p := &d.Partitions[i]
 		p.Number = e.Number
-		p.Size = int64(e.Last-e.First+1) * ss
+		p.Size = e.Size
 		p.PartLabel = e.Name
 		p.TypeGUID = e.TypeGUID
 	}

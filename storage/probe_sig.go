@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf16"
 )
 
 // A small signature reader of our own (no blkid: it is not in every live
@@ -163,82 +162,6 @@ func fatLabel(b []byte) string {
 		return ""
 	}
 	return l
-}
-
-// gptEntry is one used entry of a GUID partition table.
-type gptEntry struct {
-	Number   int
-	TypeGUID string
-	First    uint64 // LBA
-	Last     uint64 // LBA, inclusive
-	Name     string
-}
-
-// readTable returns the partition table type ("gpt", "dos" or "") of a
-// disk, the sector size its GPT header was found with, and its GPT
-// entries. The header is looked for at LBA 1 for 512 and 4096-byte
-// sectors, logical first.
-func readTable(r io.ReaderAt, logical int) (table string, entries []gptEntry) {
-	sizes := []int{logical}
-	for _, s := range []int{512, 4096} {
-		if s != logical {
-			sizes = append(sizes, s)
-		}
-	}
-	for _, ss := range sizes {
-		if ss <= 0 {
-			continue
-		}
-		h := readAt(r, int64(ss), 92)
-		if string(h[0:8]) != "EFI PART" {
-			continue
-		}
-		return "gpt", gptEntries(r, h, ss)
-	}
-	mbr := readAt(r, 0, 512)
-	if mbr[510] != 0x55 || mbr[511] != 0xAA || fatSignature(mbr).FSType != "" {
-		return "", nil
-	}
-	for i := 0; i < 4; i++ {
-		e := mbr[446+16*i:]
-		if e[4] != 0 && binary.LittleEndian.Uint32(e[12:]) != 0 {
-			return "dos", nil
-		}
-	}
-	return "", nil
-}
-
-func gptEntries(r io.ReaderAt, h []byte, ss int) []gptEntry {
-	lba := binary.LittleEndian.Uint64(h[72:])
-	n := binary.LittleEndian.Uint32(h[80:])
-	size := binary.LittleEndian.Uint32(h[84:])
-	if n > 1024 || size < 128 || size > 4096 || lba == 0 || lba > 1<<40 {
-		return nil // corrupt header: the table type alone is still useful
-	}
-	buf := readAt(r, int64(lba)*int64(ss), int(n*size))
-	var out []gptEntry
-	for i := 0; i < int(n); i++ {
-		e := buf[i*int(size) : (i+1)*int(size)]
-		if allZero(e[0:16]) {
-			continue
-		}
-		u := make([]uint16, 36)
-		for j := range u {
-			u[j] = binary.LittleEndian.Uint16(e[56+2*j:])
-		}
-		name := string(utf16.Decode(u))
-		if k := strings.IndexByte(name, 0); k >= 0 {
-			name = name[:k]
-		}
-		out = append(out, gptEntry{
-			Number:   i + 1,
-			TypeGUID: guidString(e[0:16]),
-			First:    binary.LittleEndian.Uint64(e[32:]),
-			Last:     binary.LittleEndian.Uint64(e[40:]),
-			Name:     name,
-		})
-	}
-	return out
 }
 
 func allZero(b []byte) bool {

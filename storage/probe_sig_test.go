@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -137,26 +139,69 @@ func TestReadTable(t *testing.T) {
 			{"Data", TypeSrv, 101 << 20, 50 << 20},
 		})
 		f, _ := os.Open(img)
-		table, entries := readTable(f, ss)
+		tb := readPartTable(f, 256<<20, ss)
 		f.Close()
-		if table != "gpt" || len(entries) != 2 {
-			t.Fatalf("ss %d: table %q entries %+v", ss, table, entries)
+		if tb.Kind != "gpt" || len(tb.Parts) != 2 {
+			t.Fatalf("ss %d: table %+v", ss, tb)
 		}
-		e := entries[1]
-		if e.Name != "Data" || e.TypeGUID != TypeSrv || e.First != uint64(101<<20/ss) || e.Last != uint64(151<<20/ss-1) {
+		e := tb.Parts[1]
+		if e.Name != "Data" || e.TypeGUID != TypeSrv || e.Start != 101<<20 || e.Size != 50<<20 {
 			t.Errorf("ss %d: entry %+v", ss, e)
 		}
 	}
-	t.Run("dos", func(t *testing.T) {
-		img := sparseImage(t, 8<<20)
-		// one primary partition: type 0x83, LBA 2048, 4096 sectors
-		entry := []byte{0, 0, 0, 0, 0x83, 0, 0, 0, 0, 8, 0, 0, 0, 16, 0, 0}
-		writeAt(t, img, 446, entry)
-		writeAt(t, img, 510, []byte{0x55, 0xAA})
-		f, _ := os.Open(img)
-		defer f.Close()
-		if table, _ := readTable(f, 512); table != "dos" {
-			t.Errorf("table %q, want dos", table)
-		}
-	})
 }
+
+// An MBR disk with an ext4 primary and an LVM logical partition: the
+// probe (behind plan, auto and the TUI) lists both, with their
+// signatures, as inspect does; it used to say "an empty DOS table".
+func TestProbeDOSPartitions(t *testing.T) {
+	img := sparseImage(t, 64<<20)
+	le := func(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
+	entry := func(typ byte, start, n uint32) []byte {
+		return append(append([]byte{0, 0, 0, 0, typ, 0, 0, 0}, le(start)...), le(n)...)
+	}
+	writeAt(t, img, 446, entry(0x83, 2048, 20480))     // 1: ext4, 10 MiB at 1 MiB
+	writeAt(t, img, 446+16, entry(0x05, 22528, 40960)) // 2: extended
+	writeAt(t, img, 510, []byte{0x55, 0xAA})
+	ebr := int64(22528) * 512 // the first EBR: a logical LVM partition 2048 sectors in
+	writeAt(t, img, ebr+446, entry(0x8e, 2048, 20480))
+	writeAt(t, img, ebr+510, []byte{0x55, 0xAA})
+	writeAt(t, img, 2048*512+1024+56, []byte{0x53, 0xEF}) // ext superblock magic
+	lvm := ebr + 2048*512 + 512
+	writeAt(t, img, lvm, []byte("LABELONE"))
+	writeAt(t, img, lvm+24, []byte("LVM2 001"))
+	d, err := ProbeImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Table != "dos" || len(d.Partitions) != 3 {
+		t.Fatalf("table %q partitions %+v, want dos with 3 (ext4, extended, logical LVM)", d.Table, d.Partitions)
+	}
+	var fs []string
+	for _, p := range d.Partitions {
+		fs = append(fs, p.FSType)
+	}
+	if !strings.HasPrefix(fs[0], "ext") || fs[2] != "LVM2_member" || d.Partitions[2].Number != 5 {
+		t.Errorf("partitions %+v", d.Partitions)
+	}
+	if c := Contents(d); !strings.Contains(c, "ext2") || !strings.Contains(c, "LVM2_member") {
+		t.Errorf("Contents = %q", c)
+	}
+}
+
+// A disk that cannot be read is not an empty disk: ReadError is set and
+// it is never chosen.
+func TestProbeUnreadableDisk(t *testing.T) {
+	d := Disk{Name: "sdz", Path: "/dev/sdz", Size: 8 << 30, LogicalSector: 512}
+	contents(&d, failingReader{})
+	if d.ReadError == "" || d.Table != "" || len(d.Partitions) != 0 {
+		t.Fatalf("after a read error: %+v", d)
+	}
+	if why := Unwritable(d); !strings.Contains(why, "cannot be read") {
+		t.Errorf("Unwritable = %q", why)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) ReadAt([]byte, int64) (int, error) { return 0, syscall.EIO }

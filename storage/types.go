@@ -92,8 +92,11 @@ type Disk struct {
 	BackingFile    string      `json:"backing_file,omitempty"` // loop devices: the file behind it
 	Partitions     []Partition `json:"partitions,omitempty"`
 	Holders        []string    `json:"holders,omitempty"` // dm/md devices built on it
-	InUse          string      `json:"in_use,omitempty"`  // why it is busy ("mounted at /", "swap"), "" if free
-	BootMedia      bool        `json:"boot_media,omitempty"`
+	// ReadError is why the disk could not be read: what it holds is then
+	// unknown, and it is never offered for writing.
+	ReadError string `json:"read_error,omitempty"`
+	InUse     string `json:"in_use,omitempty"` // why it is busy ("mounted at /", "swap"), "" if free
+	BootMedia bool   `json:"boot_media,omitempty"`
 	// Installation is this product's installation found on the disk, if any.
 	Installation *Installation `json:"installation,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -90,6 +91,16 @@ type App struct {
 	outcome  Outcome
 	drops    []*tview.DropDown
 	log      *logBuffer
+	settle   time.Duration // how long a start dialog ignores keys
+}
+
+// settleFor is how long dialog name ignores keys after it opened: the
+// dialogs that start a run do, the others (quit) do not.
+func (a *App) settleFor(name string) time.Duration {
+	if name == "start" {
+		return a.settle
+	}
+	return 0
 }
 
 // New builds the TUI for opts without starting it.
@@ -99,7 +110,7 @@ func New(opts Options) *App {
 		ascii = *opts.ASCII
 	}
 	applyTheme(ascii)
-	a := &App{opts: opts, tv: tview.NewApplication(), log: newLogBuffer(2000), stopped: make(chan struct{})}
+	a := &App{opts: opts, tv: tview.NewApplication(), log: newLogBuffer(2000), stopped: make(chan struct{}), settle: settle}
 	if opts.Screen != nil {
 		a.tv.SetScreen(opts.Screen)
 	}
@@ -266,7 +277,7 @@ func (a *App) next() {
 	}
 	fl := a.flow()
 	if a.cur == fl[len(fl)-1] {
-		a.start()
+		a.confirmStart()
 		return
 	}
 	for i, id := range fl {
@@ -366,6 +377,13 @@ func (a *App) ask(name, text string, buttons []string, done func(label string)) 
 	m.SetTextColor(colBG)
 	m.SetButtonStyle(tcell.StyleDefault.Background(colBG).Foreground(colText))
 	m.SetButtonActivatedStyle(tcell.StyleDefault.Background(colTitle).Foreground(colFieldFG))
+	opened, wait := time.Now(), a.settleFor(name)
+	m.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if time.Since(opened) < wait {
+			return nil // a key held on the page before must not answer
+		}
+		return ev
+	})
 	m.SetDoneFunc(func(_ int, label string) {
 		a.outer.RemovePage(name)
 		a.modal = false

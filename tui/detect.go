@@ -94,6 +94,9 @@ func describe(d storage.Disk) string {
 		}
 		return s
 	}
+	if d.ReadError != "" {
+		return "unknown contents: the disk could not be read (" + d.ReadError + ")"
+	}
 	if d.Signature != "" {
 		return "a whole-disk " + d.Signature + " filesystem"
 	}
@@ -143,13 +146,10 @@ func humanSize(b int64) string {
 
 // eligible says why d cannot be installed on ("" = it can).
 func eligible(d storage.Disk) string {
+	if why := storage.Unwritable(d); why != "" {
+		return why // the planner's own rule
+	}
 	switch {
-	case d.BootMedia:
-		return "it is the boot media"
-	case d.ReadOnly:
-		return "it is read-only"
-	case d.InUse != "":
-		return "it is in use (" + d.InUse + ")"
 	case len(d.Holders) > 0:
 		return "it is part of " + strings.Join(d.Holders, ", ")
 	case d.Size < 1<<30:

@@ -97,7 +97,7 @@ func TestFullFlowInstall(t *testing.T) {
 	h.wantPage(pgConfirm)
 	h.want("ERASED: disk1.img", "ERASED: disk2.img", "nothing (no partition table found)", "New GPT on disk1.img (boot disk):", "Erase and install")
 	start := time.Now()
-	h.press(tcell.KeyF10)
+	h.startRun()
 	h.waitFor("was installed", 2*time.Minute)
 	t.Logf("install through the TUI took %v", time.Since(start))
 	h.want("node 4.5.0 was installed on", "disk1.img.", "Reboot", "finished: installed node 4.5.0")

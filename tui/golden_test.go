@@ -28,7 +28,7 @@ func TestGoldenScreens(t *testing.T) {
 			return o
 		}, false, func(h *harness) {
 			h.toPage(pgConfirm)
-			h.press(tcell.KeyF10)
+			h.startRun()
 			h.waitFor("50%", 2*time.Second)
 		}},
 		{"boot-disk", testOptions, false, func(h *harness) { h.toPage(pgBoot); h.press(tcell.KeyDown) }},

@@ -40,6 +40,7 @@ func newHarness(t testing.TB, opts Options) *harness {
 		opts.ASCII = &f
 	}
 	a := New(opts)
+	a.settle = 0 // TestStartNeedsDeliberateAct checks the real one
 	scr.SetSize(80, 25)
 	h := &harness{t: t, a: a, scr: scr, done: make(chan error, 1)}
 	go func() { _, err := a.Run(); h.done <- err }()
@@ -88,6 +89,22 @@ func (h *harness) typeText(s string) {
 	for _, r := range s {
 		h.key(tcell.KeyRune, r, 0)
 	}
+}
+
+// startRun starts the run from the Confirm page as an admin must: F10
+// opens the dialog, then ERASE and Enter (a run that erases) or the
+// dialog's second button (one that keeps the disks).
+func (h *harness) startRun() {
+	h.t.Helper()
+	h.wantPage(pgConfirm)
+	h.press(tcell.KeyF10)
+	if h.a.fd.Choice.erases() {
+		h.want("Type ERASE")
+		h.typeText("ERASE")
+		h.press(tcell.KeyEnter)
+		return
+	}
+	h.press(tcell.KeyTab, tcell.KeyEnter)
 }
 
 // sync waits for queued updates (event drainer) to be drawn.

@@ -136,10 +136,10 @@ func TestBootDiskRefusesInUse(t *testing.T) {
 	h.toPage(pgBoot)
 	// The first usable disk is preselected; go up to the busy one.
 	h.press(tcell.KeyUp)
-	h.want("Cannot be used: it is in use (mounted at /var)")
+	h.want("Cannot be used: in use: mounted at /var")
 	h.press(tcell.KeyF10)
 	h.wantPage(pgBoot)
-	h.want("/dev/sda cannot be used: it is in use")
+	h.want("/dev/sda cannot be used: in use: mounted at /var")
 }
 
 func TestDataDisksMultiSelect(t *testing.T) {
@@ -366,4 +366,20 @@ func TestConfirmShowsPlanProblems(t *testing.T) {
 	h.toPage(pgSizes)
 	h.press(tcell.KeyF10) // refused here already
 	h.wantPage(pgSizes)
+}
+
+// A disk that could not be read is shown as such, never as empty, and
+// cannot be chosen.
+func TestBootDiskUnreadable(t *testing.T) {
+	opts := testOptions()
+	opts.Facts.Disks[0].Table, opts.Facts.Disks[0].Partitions = "", nil
+	opts.Facts.Disks[0].ReadError = "reading its first sectors: input/output error"
+	h := newHarness(t, opts)
+	h.toPage(pgBoot)
+	h.press(tcell.KeyUp)
+	h.want("could not be read", "input/output error")
+	h.wantNot("Holds now: nothing")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgBoot)
+	h.want("/dev/sda cannot be used: cannot be read")
 }

@@ -44,7 +44,7 @@ func TestProgressToFinished(t *testing.T) {
 	opts.Backend.Run = scriptedRun(gate, nil, &got)
 	h := newHarness(t, opts)
 	h.toPage(pgConfirm)
-	h.press(tcell.KeyF10)
+	h.startRun()
 	h.wantPage(pgProgress)
 	h.waitFor("50%", 2*time.Second)
 	h.want("[x] partition", "[>] write slot A", "start  partition: GPT on sda", "Working - do not power off")
@@ -97,7 +97,7 @@ func TestProgressToFailedAndRetry(t *testing.T) {
 	}
 	h := newHarness(t, opts)
 	h.toPage(pgConfirm)
-	h.press(tcell.KeyF10)
+	h.startRun()
 	h.waitFor("did not complete", 2*time.Second)
 	h.wantPage(pgFailed)
 	h.want("write slot A: sha256 mismatch", "FAILED write slot A", "ERROR: write slot A: sha256 mismatch", "Retry", "Reboot", "The machine was not rebooted")
@@ -133,7 +133,7 @@ func TestProgressNeverBlocksEngine(t *testing.T) {
 	h.toPage(pgConfirm)
 	release := make(chan struct{})
 	h.a.tv.QueueUpdate(func() {
-		h.a.next() // starts the run from the UI goroutine...
+		h.a.start() // starts the run from the UI goroutine...
 		go func() {
 			h.a.tv.QueueUpdate(func() { <-release }) // ...which then stalls
 		}()

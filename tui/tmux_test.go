@@ -131,7 +131,12 @@ func TestTmuxDemoInstall(t *testing.T) {
 			if strings.Contains(screen, "Demo-pass-12") {
 				t.Fatalf("the password is on the screen:\n%s", screen)
 			}
+			s.keys("F10") // twice, as a held key would: the dialog ignores it
 			s.keys("F10")
+			s.wait(5*time.Second, "Type ERASE")
+			time.Sleep(1100 * time.Millisecond) // the dialog ignores keys for a second
+			s.typeText("ERASE")
+			s.keys("Enter")
 			s.wait(2*time.Minute, "node 4.5.0 was installed on", "Reboot")
 			s.keys("Enter")
 			out := s.wait(10*time.Second, "DEMO-EXIT=0", "Look at the result with:", "inspect "+filepath.Join(dir, "disk1.img"))
