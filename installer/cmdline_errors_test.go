@@ -133,8 +133,9 @@ var invalidCases = []struct {
 	{"network_layout bad", "network_layout=routed", "network_layout", "expects direct or bridged"},
 	// credentials
 	{"adminpw plain text", "adminpw=secret", "adminpw", "plain-text passwords are refused"},
-	{"adminpw truncated hash", "adminpw=$6$saltsalt$TVLlQcbp", "adminpw", "expects a crypted hash"},
-	{"adminpw bcrypt not accepted", "adminpw=$2b$12$abcdefghijklmnopqrstuuJ7Hv0bu5uKk1dIeRvNxQBfDNqkqI1nS", "adminpw", "expects a crypted hash"},
+	{"adminpw truncated hash", "adminpw=$6$saltsalt$TVLlQcbp", "adminpw", "expects a crypt(3) hash"},
+	{"adminpw bcrypt cost below 4", "adminpw=$2b$03$abcdefghijklmnopqrstuuJ7Hv0bu5uKk1dIeRvNxQBfDNqkqI1nS", "adminpw", "expects a crypt(3) hash"},
+	{"adminpw DES-like with an impossible last character", "adminpw=abiQ6Ep3EYTHd", "adminpw", "expects a crypt(3) hash"},
 	{"adminpw empty", "adminpw=", "adminpw", "needs a value"},
 	{"adminpw given twice", "adminpw=" + hash6 + " adminpw=" + hash5, "adminpw", "different values (*** and ***)"},
 	{"rootpw plain text", "rootpw=toor", "rootpw", "plain-text passwords are refused"},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"node-installer/internal/cmdline"
+	"node-installer/internal/crypthash"
 )
 
 // serviceHandlers read credentials, services and the node.* run options.
@@ -46,55 +47,6 @@ var serviceHandlers = map[string]argHandler{
 	"node.allow_downgrade":   flagArg("unattended.allow_downgrade", func(c *Config) *bool { return &c.Unattended.AllowDowngrade }),
 }
 
-// IsCryptHash tells whether s is a plausible crypt(3) hash of the
-// accepted schemes, with the salt and hash lengths they produce:
-// SHA-512 $6$[rounds=N$]SALT$HASH86, SHA-256 $5$[rounds=N$]SALT$HASH43,
-// MD5 $1$SALT$HASH22 and yescrypt $y$PARAMS$SALT$HASH43.
-func IsCryptHash(s string) bool {
-	if !strings.HasPrefix(s, "$") {
-		return false
-	}
-	f := strings.Split(s[1:], "$")
-	switch f[0] {
-	case "6", "5":
-		if len(f) == 4 {
-			n, ok := strings.CutPrefix(f[1], "rounds=")
-			if r, err := strconv.Atoi(n); !ok || err != nil || r < 1000 || r > 999999999 {
-				return false
-			}
-			f = append(f[:1], f[2:]...)
-		}
-		hashLen := 86
-		if f[0] == "5" {
-			hashLen = 43
-		}
-		return len(f) == 3 && cryptChars(f[1], 1, 16) && cryptChars(f[2], hashLen, hashLen)
-	case "1":
-		return len(f) == 3 && cryptChars(f[1], 1, 8) && cryptChars(f[2], 22, 22)
-	case "y":
-		return len(f) == 4 && cryptChars(f[1], 1, 32) && cryptChars(f[2], 1, 86) && cryptChars(f[3], 43, 43)
-	}
-	return false
-}
-
-// cryptChars tells whether s has min..max characters of crypt's base64
-// alphabet ./0-9A-Za-z.
-func cryptChars(s string, min, max int) bool {
-	if len(s) < min || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '.' || c == '/' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return false
-		}
-	}
-	return true
-}
-
-// hashHint says what is wrong with a password value without showing it.
-const hashHint = "expects a crypted hash ($6$, $y$, $5$ or $1$, e.g. from `openssl passwd -6`); plain-text passwords are refused and the value is not shown"
-
 // password reads adminpw= or rootpw=. The value never appears in a problem.
 func (p *argParser) password(prm cmdline.Param) {
 	field := "host." + prm.Key
@@ -105,8 +57,8 @@ func (p *argParser) password(prm cmdline.Param) {
 		p.problem(field, prm, "needs a value: %s=HASH", prm.Key)
 		return
 	}
-	if !IsCryptHash(prm.Value) {
-		p.problem(field, prm, "%s", hashHint)
+	if _, ok := crypthash.Identify(prm.Value); !ok {
+		p.problem(field, prm, "%s", crypthash.Hint)
 		return
 	}
 	if prm.Key == "adminpw" {

@@ -276,6 +276,12 @@ var validCases = []struct {
 	{"adminpw yescrypt", "adminpw=" + hashY, func(c *Config) { c.Host.AdminPW = hashY }},
 	{"rootpw sha256", "rootpw=" + hash5, func(c *Config) { c.Host.RootPW = hash5 }},
 	{"rootpw md5", "rootpw=" + hash1, func(c *Config) { c.Host.RootPW = hash1 }},
+	// The oVirt Node documentation's adminpw= examples are DES hashes
+	// (`openssl passwd` of OpenSSL 1.x); oVirt gave them to usermod -p.
+	{"adminpw traditional DES", "adminpw=abiQ6Ep3EYTHc", func(c *Config) { c.Host.AdminPW = "abiQ6Ep3EYTHc" }},
+	{"adminpw bcrypt", "adminpw=$2b$05$6DTA7N4SMXPLeQqqQgitWO.M0fk3uz.iAyhFV31DQixhrEagRqy3u", func(c *Config) {
+		c.Host.AdminPW = "$2b$05$6DTA7N4SMXPLeQqqQgitWO.M0fk3uz.iAyhFV31DQixhrEagRqy3u"
+	}},
 	{"ssh_pwauth bare", "ssh_pwauth", func(c *Config) { c.Host.SSHPwAuth = yes() }},
 	{"keyboard", "keyboard=de-latin1", func(c *Config) { c.Host.Keyboard = "de-latin1" }},
 	// services

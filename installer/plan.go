@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"node-installer/internal/crypthash"
 	"node-installer/network"
 	"node-installer/storage"
 )
@@ -40,6 +41,9 @@ type Plan struct {
 	BootParams []string `json:"boot_params,omitempty"`
 	// Notes say what the action does beyond the tables, for humans.
 	Notes []string `json:"notes,omitempty"`
+	// Warnings are what a run does but should not have to: a weak
+	// password hash, for one. They do not stop a run.
+	Warnings []string `json:"warnings,omitempty"`
 	// Problems are the validation and planning problems: with any, an
 	// unattended run writes nothing.
 	Problems Problems `json:"problems,omitempty"`
@@ -56,6 +60,7 @@ func MakePlan(cfg Config, facts Facts) Plan {
 		Firmware: facts.Firmware, MemBytes: facts.MemBytes, BootParams: cfg.BootParams,
 	}
 	p.Problems = append(p.Problems, cfg.Validate()...)
+	p.Warnings = append(p.Warnings, hashWarnings(cfg)...)
 	disks := slices.Clone(facts.Disks)
 	storage.SortDisks(disks)
 	spec := cfg.Storage
@@ -108,6 +113,25 @@ func setChoice(set DiskSet, disks []storage.Disk) storage.Choice {
 		ch.Candidates = append(ch.Candidates, c)
 	}
 	return ch
+}
+
+// hashWarnings names each password whose hash is of a weak crypt(3)
+// scheme (DES, MD5...), which is accepted as oVirt accepted it, and
+// says how to replace it. The hash itself is never shown.
+func hashWarnings(cfg Config) []string {
+	var ws []string
+	for _, pw := range []struct{ field, hash string }{{"host.adminpw", cfg.Host.AdminPW}, {"host.rootpw", cfg.Host.RootPW}} {
+		s, ok := crypthash.Identify(pw.hash)
+		if !ok || !s.Weak {
+			continue
+		}
+		name := pw.field
+		if o, ok := cfg.Origins[pw.field]; ok && o.Arg != "" {
+			name += " (" + o.Arg + ")"
+		}
+		ws = append(ws, fmt.Sprintf("%s: the password hash is %s, a weak scheme: %s", name, s.Name, crypthash.WeakAdvice))
+	}
+	return ws
 }
 
 // maskSecrets hides password hashes: a plan is printed and logged.

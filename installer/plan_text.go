@@ -37,6 +37,9 @@ func (p Plan) Text() string {
 	for _, n := range p.Notes {
 		f("note: %s\n", n)
 	}
+	for _, w := range p.Warnings {
+		f("warning: %s\n", w)
+	}
 	f("\ndisks considered:\n")
 	if len(p.Choice.Candidates) == 0 {
 		f("  (none)\n")

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"node-installer/internal/crypthash"
 	"node-installer/storage"
 )
 
@@ -259,11 +260,10 @@ func (v *validator) fills(on []storage.Vol, dflt storage.Vol, disk string) {
 
 func (v *validator) host() {
 	h := &v.c.Host
-	if h.AdminPW != "" && !IsCryptHash(h.AdminPW) {
-		v.add("host.adminpw", "%s", hashHint)
-	}
-	if h.RootPW != "" && !IsCryptHash(h.RootPW) {
-		v.add("host.rootpw", "%s", hashHint)
+	for _, pw := range []struct{ field, hash string }{{"host.adminpw", h.AdminPW}, {"host.rootpw", h.RootPW}} {
+		if _, ok := crypthash.Identify(pw.hash); pw.hash != "" && !ok {
+			v.add(pw.field, "%s", crypthash.Hint)
+		}
 	}
 	if h.Keyboard != "" && !keyboardRe.MatchString(h.Keyboard) {
 		v.add("host.keyboard", "expects a keymap name such as us, de, de-latin1, fr-bepo")

@@ -175,6 +175,9 @@ func (r *autoRun) run(problems installer.Problems, mediaDir string, facts instal
 		r.bus.Emit(event.Event{Kind: event.Done, Message: "node.halt_if_installed: an installation exists, nothing written"})
 		return installer.ExitInstalled
 	}
+	for _, w := range plan.Warnings {
+		r.bus.Emit(event.Event{Kind: event.Warning, Step: "plan", Message: w})
+	}
 	for _, l := range strings.Split(strings.TrimRight(plan.Text(), "\n"), "\n") {
 		if strings.TrimSpace(l) != "" {
 			r.bus.Emit(event.Event{Kind: event.Log, Step: "plan", Message: l})
