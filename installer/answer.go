@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"fmt"
 	"io"
+	"node-installer/internal/event"
 	"reflect"
 	"sort"
 	"strings"
@@ -55,18 +56,20 @@ type answerDecoder struct {
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 // secretField tells whether a field path holds a secret.
-func secretField(path string) bool { return path == "host.adminpw" || path == "host.rootpw" }
+func secretField(path string) bool {
+	return path == "host.adminpw" || path == "host.rootpw" || event.SecretKey(path[strings.LastIndexAny(path, ".")+1:])
+}
 
 // shownAnswer is a scalar as problems and origins may show it: secrets
 // masked, tokens in URLs hidden.
 func shownAnswer(path, v string) string {
-	switch path {
-	case "host.adminpw", "host.rootpw":
+	switch {
+	case secretField(path):
 		return masked
-	case "unattended.webhook", "unattended.config", "unattended.media":
+	case path == "unattended.webhook", path == "unattended.config", path == "unattended.media":
 		return redactURL(v)
 	}
-	return v
+	return event.Redact(v)
 }
 
 func (d *answerDecoder) fail(n *yaml.Node, path, format string, args ...any) {

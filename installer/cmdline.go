@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"node-installer/internal/cmdline"
+	"node-installer/internal/event"
 )
 
 // masked replaces a secret's value in problems and origins: a password
@@ -102,7 +103,7 @@ var urlArgs = map[string]bool{"node.webhook": true, "node.config": true, "node.m
 // shown is the value of prm as a problem or an origin may show it.
 func shown(prm cmdline.Param) string {
 	switch {
-	case secretArgs[prm.Key]:
+	case secretArgs[prm.Key], event.SecretKey(prm.Key):
 		return masked
 	case urlArgs[prm.Key]:
 		return redactURL(prm.Value)
@@ -281,7 +282,12 @@ func intArg(field, what string, get func(*Config) *int) argHandler {
 // arg dispatches one parameter.
 func (p *argParser) arg(prm cmdline.Param) {
 	if prm.Init {
-		// After "--" everything belongs to init: pass it on unchanged.
+		// After "--" everything belongs to init: pass it on unchanged,
+		// but for a secret.
+		if event.SecretKey(prm.Key) {
+			p.drop(prm, whySecret)
+			return
+		}
 		p.cfg.BootParams = append(p.cfg.BootParams, prm.Raw)
 		return
 	}
@@ -299,6 +305,10 @@ func (p *argParser) arg(prm cmdline.Param) {
 			msg += " (see docs/kernel-arguments.md for the node.* arguments)"
 		}
 		p.probs = append(p.probs, Problem{Field: "", Arg: prm.Key, Msg: msg})
+		return
+	}
+	if why := dropReason(prm); why != "" {
+		p.drop(prm, why)
 		return
 	}
 	p.cfg.BootParams = append(p.cfg.BootParams, prm.Raw)

@@ -80,6 +80,10 @@ type Config struct {
 	ForceInstall bool `json:"force_install,omitempty"`
 	// BootParams are the kernel arguments not consumed, passed to the installed system.
 	BootParams []string `json:"boot_params,omitempty"`
+	// Dropped are the kernel arguments read but not passed to the
+	// installed system (the live media's own, oVirt plugins', secrets).
+	// The plan shows them; they are not part of the effective config.
+	Dropped []Dropped `json:"-"`
 	// Origins maps a field path ("storage.volumes.Swap") to the kernel
 	// argument it came from, so problems can name it.
 	Origins map[string]Origin `json:"-"`

@@ -39,6 +39,8 @@ type Plan struct {
 	Media *PlanMedia `json:"media,omitempty"`
 	// BootParams are the kernel arguments passed to the installed system.
 	BootParams []string `json:"boot_params,omitempty"`
+	// Dropped are the kernel arguments read and not passed through.
+	Dropped []Dropped `json:"dropped_params,omitempty"`
 	// Notes say what the action does beyond the tables, for humans.
 	Notes []string `json:"notes,omitempty"`
 	// Warnings are what a run does but should not have to: a weak
@@ -57,7 +59,7 @@ func (p Plan) OK() bool { return len(p.Problems) == 0 }
 func MakePlan(cfg Config, facts Facts) Plan {
 	p := Plan{
 		Action: cfg.Action, Config: maskSecrets(cfg), Machine: facts.Name,
-		Firmware: facts.Firmware, MemBytes: facts.MemBytes, BootParams: cfg.BootParams,
+		Firmware: facts.Firmware, MemBytes: facts.MemBytes, BootParams: cfg.BootParams, Dropped: cfg.Dropped,
 	}
 	p.Problems = append(p.Problems, cfg.Validate()...)
 	p.Warnings = append(p.Warnings, hashWarnings(cfg)...)

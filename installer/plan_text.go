@@ -76,6 +76,12 @@ func (p Plan) Text() string {
 	} else {
 		f("%s\n", strings.Join(p.BootParams, " "))
 	}
+	if len(p.Dropped) > 0 {
+		f("boot parameters dropped (not passed to the installed system):\n")
+		for _, d := range p.Dropped {
+			f("  %s (%s)\n", d.Arg, d.Why)
+		}
+	}
 	if len(p.Problems) == 0 {
 		f("\nno problems: this is what would happen (nothing was written)\n")
 		return b.String()

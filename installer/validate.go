@@ -30,6 +30,7 @@ func (c *Config) Validate() Problems {
 	v.host()
 	v.services()
 	v.unattended()
+	v.bootParams()
 	return v.ps.redacted()
 }
 

@@ -1,15 +1,40 @@
 package event
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
+
+// secretWords are the words that make an argument, answer-file key or
+// URL query parameter a secret: its value is never passed on (to the
+// installed system's loader entry, effective config or log) and is
+// masked wherever it is shown. rhn_password, cim_passwd,
+// snmp_password, rhevm_admin_password and engine_admin_password are
+// real oVirt plugin arguments; activationkey is RHN's.
+var secretWords = []string{"password", "passwd", "passphrase", "secret", "token", "activationkey", "adminpw", "rootpw"}
 
 var (
 	// crypt(3) hashes: $1$, $5$, $6$, $y$, $gy$, $2b$, $7$, $sha1$, $md5$...
-	hashRE = regexp.MustCompile(`\$(1|5|6|y|gy|7|2[abxy]?|sha1|md5)\$[./A-Za-z0-9$=,+-]+`)
-	// key=value secrets as they appear on a kernel command line or in a URL query.
-	secretArgRE = regexp.MustCompile(`(?i)\b(adminpw|rootpw|password|passwd|token|secret)=([^\s&"]+)`)
+	hashRE = regexp.MustCompile(`\$(1|3|5|6|y|gy|7|2[abxy]?|sha1|md5)[$,][./A-Za-z0-9$=,+-]+`)
+	// key=value secrets as they appear on a kernel command line or in a
+	// URL query: any key containing a secret word (rhn_password=,
+	// access_token=, node.secret=).
+	secretArgRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.-]*(?:` + strings.Join(secretWords, "|") + `)[A-Za-z0-9_.-]*)=([^\s&"]+)`)
 	// user:password@ in URLs.
 	userinfoRE = regexp.MustCompile(`(://[^/:@\s]+):[^/@\s]+@`)
 )
+
+// SecretKey tells whether an argument or field named key holds a
+// secret (by the words in its name, case-insensitively).
+func SecretKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // Redact masks secrets (password hashes, key=value secrets, URL
 // passwords) in s. Every sink that leaves the process uses it, so a
