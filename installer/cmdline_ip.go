@@ -103,7 +103,7 @@ func parseIPArg(s string) (network.IP, *ovirtIP, error) {
 	}
 	if _, _, err := parseAddrPrefix(f[0]); err != nil && autoconfMethods[f[1]] {
 		// ip=<iface>:<autoconf>[:<mtu>][:<macaddr>]
-		if err := checkIfName(f[0]); err != nil {
+		if err := network.CheckIfname(f[0]); err != nil {
 			return network.IP{}, nil, err
 		}
 		ip := network.IP{Iface: f[0], Method: f[1]}
@@ -122,7 +122,7 @@ func parseDracutIP(f []string) (network.IP, *ovirtIP, error) {
 		return ip, nil, fmt.Errorf("autoconf %q: expects none, off, dhcp, dhcp6, auto6, on or any", f[6])
 	}
 	if ip.Iface != "" {
-		if err := checkIfName(ip.Iface); err != nil {
+		if err := network.CheckIfname(ip.Iface); err != nil {
 			return ip, nil, err
 		}
 	}

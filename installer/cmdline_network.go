@@ -40,35 +40,25 @@ func (p *argParser) bootIf(prm cmdline.Param) {
 
 // BootIfMAC returns the normalised MAC (aa:bb:cc:dd:ee:ff) BOOTIF names,
 // "" when it names an interface, link or a bond; an error when it is
-// neither a MAC nor a valid interface name.
+// neither a MAC nor a valid interface name. The MAC forms are
+// network.ParseMAC's (any pxelinux hardware type byte stripped, as
+// dracut does).
 func BootIfMAC(s string) (string, error) {
-	groups := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == ':' })
-	hexGroups := len(groups) >= 6
-	for _, g := range groups {
-		if len(g) != 2 || !isHex(g) {
-			hexGroups = false
-		}
-	}
-	switch {
-	case hexGroups && len(groups) == 7 && strings.Contains(s, "-") && groups[0] == "01":
-		groups = groups[1:] // pxelinux: ARP hardware type 01 (Ethernet), then the MAC
-	case hexGroups && len(groups) == 7:
-		return "", fmt.Errorf("%q: a pxelinux BOOTIF starts with 01- (Ethernet) followed by six bytes", s)
-	case hexGroups && len(groups) == 6:
-		if b, _ := strconv.ParseUint(groups[0], 16, 8); b&1 == 1 {
+	if mac, err := network.ParseMAC(s); err == nil {
+		if b, _ := strconv.ParseUint(mac[:2], 16, 8); b&1 == 1 {
 			// The multicast bit: no NIC has this address; most likely a
 			// pxelinux value that lost a byte.
 			return "", fmt.Errorf("%q is a multicast address, not a NIC's; the pxelinux form is 01- followed by six bytes", s)
 		}
-	case hexGroups || looksLikeMAC(s):
-		return "", fmt.Errorf("%q: a MAC address has six bytes (aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or pxelinux 01-aa-bb-cc-dd-ee-ff)", s)
-	default:
-		if err := checkIfName(s); err != nil {
-			return "", err
-		}
-		return "", nil
+		return mac, nil
 	}
-	return strings.ToLower(strings.Join(groups, ":")), nil
+	if looksLikeMAC(s) {
+		return "", fmt.Errorf("%q: a MAC address has six bytes (aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or pxelinux 01-aa-bb-cc-dd-ee-ff)", s)
+	}
+	if err := network.CheckIfname(s); err != nil {
+		return "", err
+	}
+	return "", nil
 }
 
 // looksLikeMAC tells a mistyped MAC from an interface name: two or more
@@ -93,14 +83,6 @@ func isHex(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// checkIfName checks a Linux interface name (IFNAMSIZ 16, no '/', ':' or space).
-func checkIfName(s string) error {
-	if s == "" || len(s) > 15 || s == "." || s == ".." || strings.ContainsAny(s, "/: \t\n\"'=,") {
-		return fmt.Errorf("%q is not a valid interface name (1-15 characters, no '/', ':', ',', '=' or spaces)", s)
-	}
-	return nil
 }
 
 // dns reads dns=ADDR[,ADDR...] (repeatable: lists are joined).
@@ -163,7 +145,7 @@ func (p *argParser) vlan(prm cmdline.Param) {
 		return
 	}
 	if hasParent {
-		if err := checkIfName(parent); err != nil {
+		if err := network.CheckIfname(parent); err != nil {
 			p.problem(field, prm, "parent: %v", err)
 			return
 		}

@@ -179,6 +179,10 @@ var validCases = []struct {
 	{"BOOTIF pxelinux", "BOOTIF=01-AA-BB-CC-DD-EE-FF", func(c *Config) {
 		c.Network.BootIf, c.Network.BootIfMAC = "01-AA-BB-CC-DD-EE-FF", "aa:bb:cc:dd:ee:ff"
 	}},
+	// Foreman's templates write 00-; dracut strips any hardware type byte.
+	{"BOOTIF Foreman 00-", "BOOTIF=00-aa-bb-cc-dd-ee-ff", func(c *Config) {
+		c.Network.BootIf, c.Network.BootIfMAC = "00-aa-bb-cc-dd-ee-ff", "aa:bb:cc:dd:ee:ff"
+	}},
 	{"BOOTIF dashed MAC", "BOOTIF=aa-bb-cc-dd-ee-ff", func(c *Config) {
 		c.Network.BootIf, c.Network.BootIfMAC = "aa-bb-cc-dd-ee-ff", "aa:bb:cc:dd:ee:ff"
 	}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"node-installer/network"
 	"path"
 	"regexp"
 	"sort"
@@ -369,27 +370,9 @@ func validHost(h string) bool {
 	return ValidHostname(h)
 }
 
-// ValidHostname checks a host name against RFC 1123: at most 253
-// characters, labels of 1-63 letters, digits and hyphens that neither
-// start nor end with a hyphen, and not all-numeric (that is an address).
-func ValidHostname(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	labels := strings.Split(s, ".")
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	_, err := strconv.Atoi(labels[len(labels)-1])
-	return err != nil
-}
+// ValidHostname tells whether s is a valid host name: network.CheckHostname
+// is the one rule (kernel arguments, answer file, planner and TUI).
+func ValidHostname(s string) bool { return network.CheckHostname(s) == nil }
 
 // configPlaceholders are the ${...} a node.config URL may hold.
 var configPlaceholders = regexp.MustCompile(`\$\{[^}]*\}`)

@@ -62,7 +62,7 @@ func (v *validator) network() {
 			v.add("network.vlan", "VLAN ID %d: expects 1-4094", n.VLAN)
 		}
 		if n.VLANParent != "" {
-			if err := checkIfName(n.VLANParent); err != nil {
+			if err := network.CheckIfname(n.VLANParent); err != nil {
 				v.add("network.vlan_parent", "%v", err)
 			}
 		}
@@ -92,7 +92,7 @@ func (v *validator) ips(n *network.Config) {
 	for i, ip := range n.IPs {
 		f := fmt.Sprintf("network.ips[%d]", i)
 		if ip.Iface != "" {
-			if err := checkIfName(ip.Iface); err != nil {
+			if err := network.CheckIfname(ip.Iface); err != nil {
 				v.add(f+".iface", "%v", err)
 			}
 		}
@@ -184,7 +184,7 @@ func (v *validator) bond(n *network.Config) {
 		return
 	}
 	const f = "network.bond"
-	if err := checkIfName(b.Name); err != nil {
+	if err := network.CheckIfname(b.Name); err != nil {
 		v.add(f+".name", "%v", err)
 	}
 	if len(b.Slaves) == 0 {
@@ -192,7 +192,7 @@ func (v *validator) bond(n *network.Config) {
 	}
 	seen := map[string]bool{}
 	for _, s := range b.Slaves {
-		switch err := checkIfName(s); {
+		switch err := network.CheckIfname(s); {
 		case err != nil:
 			v.add(f+".slaves", "slave: %v", err)
 		case s == b.Name:

@@ -211,7 +211,7 @@ func (b *builder) build() (Plan, error) {
 		b.fail("vlan=%d: VLAN id outside 1-4094", cfg.VLAN)
 	}
 	if cfg.Hostname != "" {
-		if err := checkHostname(cfg.Hostname); err != nil {
+		if err := CheckHostname(cfg.Hostname); err != nil {
 			b.fail("hostname=%s: %v", cfg.Hostname, err)
 		}
 		b.p.Hostname = cfg.Hostname
@@ -255,7 +255,7 @@ func (b *builder) checkBond() {
 		return
 	}
 	arg := bondArg(*bd)
-	if err := checkIfname(bd.Name); err != nil {
+	if err := CheckIfname(bd.Name); err != nil {
 		b.fail("%s: bond name: %v", arg, err)
 	}
 	if _, ok := b.nic(bd.Name); ok {
@@ -451,27 +451,4 @@ func (b *builder) chooseLink(src string) {
 	b.p.Source = src
 	b.p.Reason = "the first of these to get carrier"
 	b.p.Candidates = cands
-}
-
-// NormalizeMAC returns the MAC in BOOTIF's forms (01-aa-bb-.., aa-bb-..,
-// aa:bb:..) as aa:bb:cc:dd:ee:ff, or "" when s is none of them.
-func NormalizeMAC(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if len(s) == 20 && strings.HasPrefix(s, "01-") {
-		s = s[3:] // pxelinux: ARP hardware type 1 (Ethernet) first
-	}
-	if len(s) != 17 {
-		return ""
-	}
-	s = strings.ReplaceAll(s, "-", ":")
-	for i, c := range s {
-		if i%3 == 2 {
-			if c != ':' {
-				return ""
-			}
-		} else if !strings.ContainsRune("0123456789abcdef", c) {
-			return ""
-		}
-	}
-	return s
 }

@@ -266,7 +266,7 @@ func (b *builder) addIP(c *IPConfig, ip IP) {
 		b.fail("%s: unknown method %q: expected none, off, dhcp, dhcp6, auto6, on, any or static", arg, ip.Method)
 	}
 	if ip.Hostname != "" {
-		if err := checkHostname(ip.Hostname); err != nil {
+		if err := CheckHostname(ip.Hostname); err != nil {
 			b.fail("%s: hostname %s: %v", arg, ip.Hostname, err)
 		} else if b.p.Hostname == "" {
 			b.p.Hostname, b.hostSrc = ip.Hostname, arg
@@ -369,38 +369,6 @@ func maskString(bits int) string {
 		m = ^uint32(0) << (32 - bits)
 	}
 	return fmt.Sprintf("%d.%d.%d.%d", m>>24, m>>16&255, m>>8&255, m&255)
-}
-
-// checkHostname accepts RFC 1123 host names (a.k.a. FQDNs), 253 bytes at most.
-func checkHostname(h string) error {
-	if len(h) > 253 {
-		return fmt.Errorf("longer than 253 characters")
-	}
-	for _, l := range strings.Split(h, ".") {
-		if l == "" || len(l) > 63 {
-			return fmt.Errorf("expected labels of 1-63 characters separated by dots")
-		}
-		if l[0] == '-' || l[len(l)-1] == '-' {
-			return fmt.Errorf("label %q starts or ends with '-'", l)
-		}
-		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return fmt.Errorf("label %q: only letters, digits and '-' allowed", l)
-			}
-		}
-	}
-	return nil
-}
-
-// checkIfname accepts what the kernel accepts as an interface name.
-func checkIfname(n string) error {
-	if n == "" || len(n) > 15 {
-		return fmt.Errorf("%q: expected 1-15 characters", n)
-	}
-	if n == "." || n == ".." || strings.ContainsAny(n, "/: \t\n") {
-		return fmt.Errorf("%q: not a valid interface name", n)
-	}
-	return nil
 }
 
 // bondOptionKeys are the bond= options Apply and the keyfiles support.

@@ -352,23 +352,9 @@ func (fd FormData) ParseNetwork() (network.Config, []FieldError) {
 	return c, errs
 }
 
-// validHostname checks RFC 1123 host names.
-func validHostname(h string) bool {
-	if len(h) == 0 || len(h) > 253 {
-		return false
-	}
-	for _, l := range strings.Split(h, ".") {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for _, r := range l {
-			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// validHostname is network.CheckHostname, the rule the kernel
+// arguments and the answer file are checked with.
+func validHostname(h string) bool { return network.CheckHostname(h) == nil }
 
 // ToConfig returns base with the form applied: the pure form-data ->
 // Config conversion. adminHash is the hash of the typed password ("" keeps
