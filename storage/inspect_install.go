@@ -18,6 +18,10 @@ import (
 // entryRe matches this product's entries: node-<slot>[+LEFT[-DONE]].conf.
 var entryRe = regexp.MustCompile(`^node-([A-Za-z0-9]+)(?:\+(\d+)(?:-(\d+))?)?\.conf$`)
 
+// maxEntries bounds the loader entries read from one ESP: an installation
+// has two or three; a crafted stick may have thousands.
+const maxEntries = 64
+
 // entrySlot is the slot an entry of this product boots.
 func entrySlot(e bls.Entry) string { return strings.TrimPrefix(e.Base, "node-") }
 
@@ -51,9 +55,14 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 	product, hasProduct := read("/node/product")
 	var entries []bls.Entry
 	names, _ := fsys.List("/loader/entries")
+	read0 := 0
 	for _, n := range names {
 		if !entryRe.MatchString(n) {
 			continue
+		}
+		if read0++; read0 > maxEntries {
+			notes = append(notes, fmt.Sprintf("more than %d loader entries named like this product's: only the first %d were read", maxEntries, maxEntries))
+			break
 		}
 		body, _ := read("/loader/entries/" + n)
 		e, err := bls.Parse(n, []byte(body))

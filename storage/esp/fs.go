@@ -28,6 +28,7 @@ type FS struct {
 	// infoStale: FSInfo's free count on disk is wrong (flushFAT rewrites it).
 	infoStale bool
 	closer    io.Closer
+	dirs      map[uint32]*dir // read-only opens: directories read so far
 }
 
 // FileInfo describes one directory entry.
@@ -298,9 +299,18 @@ type dir struct {
 	cluster    uint32
 	chain      []uint32
 	data, orig []byte
+	// frozen: read-only, cached in FS.dirs and looked up through idx (by
+	// lower-case name), so that reading every file of a directory of n
+	// entries costs n, not n*n (a stick with thousands of entries must
+	// not stall the probe).
+	frozen bool
+	idx    map[string]entry
 }
 
 func (f *FS) readDir(c uint32) (*dir, error) {
+	if d, ok := f.dirs[c]; ok {
+		return d, nil
+	}
 	chain, err := f.chain(c)
 	if err != nil {
 		return nil, err
@@ -308,6 +318,14 @@ func (f *FS) readDir(c uint32) (*dir, error) {
 	data, err := f.readChain(chain)
 	if err != nil {
 		return nil, err
+	}
+	if f.readOnly {
+		d := &dir{cluster: c, chain: chain, data: data, frozen: true}
+		if f.dirs == nil {
+			f.dirs = map[uint32]*dir{}
+		}
+		f.dirs[c] = d
+		return d, nil
 	}
 	return &dir{cluster: c, chain: chain, data: data, orig: append([]byte(nil), data...)}, nil
 }
@@ -347,6 +365,18 @@ func split(p string) []string {
 }
 
 func find(d *dir, name string) (entry, bool) {
+	if d.frozen {
+		if d.idx == nil {
+			d.idx = map[string]entry{}
+			for _, e := range parseDir(d.data) {
+				if k := strings.ToLower(e.name); !hasKey(d.idx, k) {
+					d.idx[k] = e // the first of equal names wins, as in the scan
+				}
+			}
+		}
+		e, ok := d.idx[strings.ToLower(name)]
+		return e, ok
+	}
 	for _, e := range parseDir(d.data) {
 		if strings.EqualFold(e.name, name) {
 			return e, true
@@ -354,6 +384,8 @@ func find(d *dir, name string) (entry, bool) {
 	}
 	return entry{}, false
 }
+
+func hasKey(m map[string]entry, k string) bool { _, ok := m[k]; return ok }
 
 // walk returns the directory holding the last component of parts.
 func (f *FS) walk(parts []string, create bool) (*dir, error) {

@@ -1,0 +1,113 @@
+package storage
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"node-installer/storage/esp"
+)
+
+// manyEntriesESP is a 40 MiB FAT32 ESP holding 4000 loader entries named
+// like ours (a crafted USB stick), kept gzipped: writing it takes the ESP
+// writer half a minute (it is made for a handful of files), so it is
+// written only with -update.
+const manyEntriesESP = "testdata/esp-4000-entries.img.gz"
+
+type memImage []byte
+
+func (m memImage) ReadAt(b []byte, off int64) (int, error)  { return copy(b, m[off:]), nil }
+func (m memImage) WriteAt(b []byte, off int64) (int, error) { return copy(m[off:], b), nil }
+
+func writeManyEntriesESP(t *testing.T) {
+	const size = 40 << 20
+	m := make(memImage, size)
+	if err := esp.Format(m, 0, size, 512, "STICK"); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := esp.OpenDevice(m, 0, size, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4000 {
+		body := fmt.Sprintf("title x\nlinux /node/A/vmlinuz\nversion 1.%d\n", i)
+		if err := fsys.WriteFile(fmt.Sprintf("/loader/entries/node-A+%d.conf", i), strings.NewReader(body), int64(len(body))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fsys.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(m)
+	zw.Close()
+	if err := os.WriteFile(manyEntriesESP, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Reading that ESP is linear and capped: well under half a second, with a
+// note that says what was left out. It took 12.5 s before (every lookup
+// parsed the whole directory again).
+func TestInspectManyLoaderEntries(t *testing.T) {
+	if updating() {
+		writeManyEntriesESP(t)
+	}
+	zf, err := os.Open(manyEntriesESP)
+	if err != nil {
+		t.Fatalf("%v (go test -run TestInspectManyLoaderEntries -update writes it)", err)
+	}
+	defer zf.Close()
+	zr, err := gzip.NewReader(zf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(data))
+	start := time.Now()
+	inst, notes, err := InstallationOf(bytes.NewReader(data), 0, size)
+	took := time.Since(start)
+	if err != nil || inst == nil {
+		t.Fatalf("InstallationOf: %v %v", inst, err)
+	}
+	t.Logf("InstallationOf with 4000 entries: %v", took)
+	if took > 500*time.Millisecond {
+		t.Errorf("took %v, want < 0.5 s", took)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "only the first 64 were read") {
+		t.Errorf("no note about the cap: %d notes", len(notes))
+	}
+
+	// Inspect of a disk image holding it as its ESP.
+	img := writeGPT(t, size+4<<20, 512, []testPart{{"EFI", TypeESP, 1 << 20, size}})
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(data, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	start = time.Now()
+	rep := Inspect(img)
+	took = time.Since(start)
+	t.Logf("Inspect: %v", took)
+	if rep.Installation == nil || took > 500*time.Millisecond {
+		t.Errorf("Inspect took %v, installation %v", took, rep.Installation)
+	}
+	start = time.Now()
+	d, err := ProbeImage(img)
+	t.Logf("ProbeImage: %v", time.Since(start))
+	if err != nil || d.Installation == nil || time.Since(start) > 500*time.Millisecond {
+		t.Errorf("ProbeImage: %v, installation %v, %v", err, d.Installation, time.Since(start))
+	}
+}
