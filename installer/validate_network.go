@@ -7,19 +7,6 @@ import (
 	"node-installer/network"
 )
 
-// bondOptionKeys are the bond options the network plan applies.
-var bondOptionKeys = map[string]bool{
-	"mode": true, "miimon": true, "updelay": true, "downdelay": true, "primary": true,
-	"xmit_hash_policy": true, "lacp_rate": true, "min_links": true,
-}
-
-// bondModes are the bonding modes by name and number.
-var bondModes = map[string]bool{
-	"0": true, "1": true, "2": true, "3": true, "4": true, "5": true, "6": true,
-	"balance-rr": true, "active-backup": true, "balance-xor": true, "broadcast": true,
-	"802.3ad": true, "balance-tlb": true, "balance-alb": true,
-}
-
 func (v *validator) network() {
 	n := &v.c.Network
 	mac, err := BootIfMAC(n.BootIf)
@@ -213,20 +200,8 @@ func (v *validator) bond(n *network.Config) {
 			v.add(fmt.Sprintf("network.ips[%d].iface", i), "%s is a slave of %s and takes no address", ip.Iface, b.Name)
 		}
 	}
-	keys := map[string]bool{}
-	for _, opt := range strings.Fields(b.Options) {
-		k, val, ok := strings.Cut(opt, "=")
-		switch {
-		case !ok || val == "":
-			v.add(f+".options", "option %q: expects key=value", opt)
-		case !bondOptionKeys[k]:
-			v.add(f+".options", "unknown option %q: expects %s", k, setList(bondOptionKeys))
-		case keys[k]:
-			v.add(f+".options", "option %s given twice", k)
-		case k == "mode" && !bondModes[val]:
-			v.add(f+".options", "mode=%s: expects balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb or 0-6", val)
-		}
-		keys[k] = true
+	if _, err := network.ParseBondOptions(b.Options, b.Slaves); err != nil {
+		v.add(f+".options", "%v", err)
 	}
 	if b.MTU != 0 && (b.MTU < 68 || b.MTU > 65535) {
 		v.add(f+".mtu", "MTU %d: expects 68-65535", b.MTU)

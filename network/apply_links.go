@@ -107,25 +107,8 @@ func (a *applier) newLink(l Link) (netlink.Link, error) {
 		return &netlink.Vlan{LinkAttrs: attrs, VlanId: l.VLANID}, nil
 	case KindBond:
 		b := netlink.NewLinkBond(attrs)
-		for _, o := range l.BondOptions {
-			n, _ := strconv.Atoi(o.Value)
-			switch o.Key {
-			case "mode":
-				b.Mode = netlink.StringToBondMode(o.Value)
-			case "miimon":
-				b.Miimon = n
-			case "updelay":
-				b.UpDelay = n
-			case "downdelay":
-				b.DownDelay = n
-			case "min_links":
-				b.MinLinks = n
-			case "xmit_hash_policy":
-				b.XmitHashPolicy = netlink.StringToBondXmitHashPolicy(o.Value)
-			case "lacp_rate":
-				rate := map[string]string{"0": "slow", "1": "fast", "slow": "slow", "fast": "fast"}[o.Value]
-				b.LacpRate = netlink.StringToBondLacpRate(rate)
-			}
+		if err := a.setBondOptions(b, l.BondOptions); err != nil {
+			return nil, fmt.Errorf("bond %s: %w", l.Name, err)
 		}
 		return b, nil
 	}
@@ -193,6 +176,76 @@ func (a *applier) configure(l Link) error {
 			return fmt.Errorf("%s: set up: %w", l.Name, err)
 		}
 		a.change("%s: up", l.Name)
+	}
+	return nil
+}
+
+// setBondOptions sets each planned bond option on b (the names and
+// ranges were checked by ParseBondOptions when planning).
+func (a *applier) setBondOptions(b *netlink.Bond, opts []BondOption) error {
+	for _, o := range opts {
+		n, _ := strconv.Atoi(o.Value)
+		enum := bondEnumIndex(o.Key, o.Value)
+		switch o.Key {
+		case "mode":
+			b.Mode = netlink.StringToBondMode(o.Value)
+		case "miimon":
+			b.Miimon = n
+		case "updelay":
+			b.UpDelay = n
+		case "downdelay":
+			b.DownDelay = n
+		case "min_links":
+			b.MinLinks = n
+		case "arp_interval":
+			b.ArpInterval = n
+		case "xmit_hash_policy":
+			b.XmitHashPolicy = netlink.StringToBondXmitHashPolicy(o.Value)
+		case "lacp_rate":
+			b.LacpRate = netlink.BondLacpRate(enum)
+		case "primary":
+			// By index; the kernel keeps the name and applies it when
+			// the slave joins.
+			slave, err := a.h.LinkByName(o.Value)
+			if err != nil {
+				return fmt.Errorf("primary %s: %w", o.Value, err)
+			}
+			b.Primary = slave.Attrs().Index
+		case "primary_reselect":
+			b.PrimaryReselect = netlink.BondPrimaryReselect(enum)
+		case "arp_ip_target":
+			for _, t := range strings.Split(o.Value, ",") {
+				b.ArpIpTargets = append(b.ArpIpTargets, net.ParseIP(t))
+			}
+		case "arp_validate":
+			b.ArpValidate = netlink.BondArpValidate(enum)
+		case "arp_all_targets":
+			b.ArpAllTargets = netlink.BondArpAllTargets(enum)
+		case "fail_over_mac":
+			b.FailOverMac = netlink.BondFailOverMac(enum)
+		case "ad_select":
+			b.AdSelect = netlink.BondAdSelect(enum)
+		case "all_slaves_active":
+			b.AllSlavesActive = n
+		case "use_carrier":
+			b.UseCarrier = n
+		case "tlb_dynamic_lb":
+			b.TlbDynamicLb = n
+		case "num_grat_arp", "num_unsol_na":
+			b.NumPeerNotif = n // one kernel setting, two names
+		case "resend_igmp":
+			b.ResendIgmp = n
+		case "packets_per_slave":
+			b.PacketsPerSlave = n
+		case "lp_interval":
+			b.LpInterval = n
+		case "ad_actor_sys_prio":
+			b.AdActorSysPrio = n
+		case "ad_user_port_key":
+			b.AdUserPortKey = n
+		case "ad_actor_system":
+			b.AdActorSystem, _ = net.ParseMAC(o.Value)
+		}
 	}
 	return nil
 }

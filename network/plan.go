@@ -279,7 +279,7 @@ func (b *builder) checkBond() {
 	if bd.MTU != 0 && (bd.MTU < 68 || bd.MTU > 65535) {
 		b.fail("%s: MTU %d outside 68-65535", arg, bd.MTU)
 	}
-	if _, err := parseBondOptions(bd.Options); err != nil {
+	if _, err := ParseBondOptions(bd.Options, bd.Slaves); err != nil {
 		b.fail("%s: %v", arg, err)
 	}
 }

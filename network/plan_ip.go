@@ -155,7 +155,7 @@ func (b *builder) stack(groups []*ipGroup) {
 
 func (b *builder) bondLinks(mtu int, mac string) []Link {
 	bd := b.cfg.Bond
-	opts, _ := parseBondOptions(bd.Options)
+	opts, _ := ParseBondOptions(bd.Options, bd.Slaves)
 	if mtu == 0 {
 		mtu = bd.MTU // bond=...:MTU, unless ip= gives the stack's MTU
 	}
@@ -369,66 +369,4 @@ func maskString(bits int) string {
 		m = ^uint32(0) << (32 - bits)
 	}
 	return fmt.Sprintf("%d.%d.%d.%d", m>>24, m>>16&255, m>>8&255, m&255)
-}
-
-// bondOptionKeys are the bond= options Apply and the keyfiles support.
-var bondOptionKeys = map[string]bool{
-	"mode": true, "miimon": true, "updelay": true, "downdelay": true,
-	"xmit_hash_policy": true, "lacp_rate": true, "min_links": true,
-}
-
-var bondModes = map[string]string{
-	"0": "balance-rr", "1": "active-backup", "2": "balance-xor", "3": "broadcast",
-	"4": "802.3ad", "5": "balance-tlb", "6": "balance-alb",
-	"balance-rr": "balance-rr", "active-backup": "active-backup", "balance-xor": "balance-xor",
-	"broadcast": "broadcast", "802.3ad": "802.3ad", "balance-tlb": "balance-tlb", "balance-alb": "balance-alb",
-}
-
-// parseBondOptions reads "mode=active-backup miimon=100" (separated by
-// spaces, commas or semicolons); "" gives the defaults.
-func parseBondOptions(s string) ([]BondOption, error) {
-	if strings.TrimSpace(s) == "" {
-		s = DefaultBondOptions
-	}
-	var out []BondOption
-	seen := map[string]bool{}
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' }) {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || v == "" {
-			return nil, fmt.Errorf("option %q: expected key=value", f)
-		}
-		if !bondOptionKeys[k] {
-			return nil, fmt.Errorf("option %q: unknown key %s (supported: mode, miimon, updelay, downdelay, xmit_hash_policy, lacp_rate, min_links)", f, k)
-		}
-		if seen[k] {
-			return nil, fmt.Errorf("option %s given twice", k)
-		}
-		seen[k] = true
-		switch k {
-		case "mode":
-			m, ok := bondModes[v]
-			if !ok {
-				return nil, fmt.Errorf("mode=%s: expected balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb or 0-6", v)
-			}
-			v = m
-		case "miimon", "updelay", "downdelay", "min_links":
-			if n, err := strconv.Atoi(v); err != nil || n < 0 {
-				return nil, fmt.Errorf("%s=%s: expected a number >= 0", k, v)
-			}
-		case "xmit_hash_policy":
-			switch v {
-			case "layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac":
-			default:
-				return nil, fmt.Errorf("xmit_hash_policy=%s: expected layer2, layer2+3, layer3+4, encap2+3, encap3+4 or vlan+srcmac", v)
-			}
-		case "lacp_rate":
-			switch v {
-			case "slow", "fast", "0", "1":
-			default:
-				return nil, fmt.Errorf("lacp_rate=%s: expected slow or fast", v)
-			}
-		}
-		out = append(out, BondOption{Key: k, Value: v})
-	}
-	return out, nil
 }

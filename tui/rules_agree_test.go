@@ -106,3 +106,52 @@ func TestMACRuleAgrees(t *testing.T) {
 		}
 	}
 }
+
+// Bond options: one parser (network.ParseBondOptions). The bug this
+// guards: the validator accepted primary= and the planner refused it.
+func TestBondOptionsRuleAgrees(t *testing.T) {
+	for _, tc := range []struct {
+		opts string
+		ok   bool
+	}{
+		{"mode=active-backup,primary=eth0", true},
+		{"mode=1,miimon=100,primary=eth1,primary_reselect=better", true},
+		{"mode=active-backup,arp_interval=500,arp_ip_target=192.0.2.1,arp_ip_target=192.0.2.2", true},
+		{"mode=802.3ad,lacp_rate=fast,ad_select=count,xmit_hash_policy=layer2+3", true},
+		{"mode=active-backup,fail_over_mac=follow,num_grat_arp=3,all_slaves_active=0", true},
+		{"mode=active-backup,primary=eth2", false},
+		{"mode=802.3ad,primary=eth0", false},
+		{"mode=active-backup,speed=fast", false},
+		{"mode=9", false},
+		{"mode=active-backup,num_grat_arp=300", false},
+	} {
+		nics := []network.NIC{{Name: "eth0", MAC: "52:54:00:12:34:56"}, {Name: "eth1", MAC: "52:54:00:12:34:57"}, {Name: "eth2", MAC: "52:54:00:12:34:58"}}
+		kernel := cmdlineRejects("bond=bond0:eth0,eth1:"+tc.opts+" BOOTIF=bond0", "network.bond.options")
+		answer := answerRejects("network:\n  bond: {name: bond0, slaves: [eth0, eth1], options: "+strconv.Quote(tc.opts)+"}\n", "network.bond.options")
+		cfg, errs := FormData{Choice: ChoiceInstall, NIC: "eth0", Bond: true, BondName: "bond0", BondNICs: []string{"eth0", "eth1"}, BondOpts: tc.opts}.ParseNetwork()
+		form := len(errs) > 0
+		if !form {
+			full := installer.Defaults()
+			full.Network = cfg
+			form = hasField(full.Validate(), "network.bond.options")
+		}
+		p, err := network.MakePlan(network.Config{Bond: &network.Bond{Name: "bond0", Slaves: []string{"eth0", "eth1"}, Options: tc.opts}, BootIf: "bond0",
+			IPs: []network.IP{{Iface: "bond0", Method: "dhcp"}}}, nics)
+		planner := err != nil
+		if kernel == tc.ok || answer == tc.ok || form == tc.ok || planner == tc.ok {
+			t.Errorf("bond options %q: rejected by kernel argument %v, answer file %v, TUI %v, planner %v (%v); want valid=%v", tc.opts, kernel, answer, form, planner, err, tc.ok)
+		}
+		if tc.ok && !planner {
+			keyfiles := ""
+			for _, f := range network.Render(p) {
+				keyfiles += string(f.Data)
+			}
+			for _, o := range strings.Split(tc.opts, ",") {
+				k, _, _ := strings.Cut(o, "=")
+				if !strings.Contains(keyfiles, "\n"+k+"=") {
+					t.Errorf("bond options %q: the keyfiles lack %s:\n%s", tc.opts, k, keyfiles)
+				}
+			}
+		}
+	}
+}
