@@ -64,6 +64,9 @@ func init() {
 		"local_boot":    (*argParser).action,
 		"ovirt_upgrade": (*argParser).action,
 		"uninstall":     (*argParser).action,
+		// ovirt-early's own spellings of the actions
+		"ovirt_firstboot":  (*argParser).action,
+		"ovirt_local_boot": (*argParser).action,
 	}
 	for _, family := range []map[string]argHandler{storageHandlers, networkHandlers, serviceHandlers} {
 		for k, h := range family {
@@ -78,6 +81,32 @@ func init() {
 // aliasGroup names arguments that set the same field, so that giving
 // both with different values is reported.
 var aliasGroup = map[string]string{"reboot_delay": "node.reboot_delay"}
+
+// argAliases are the other spellings ovirt-early (and its plugins)
+// accepted, read as the argument they stand for. Problems name the
+// argument as given.
+var argAliases = map[string]string{
+	"ovirt_init":             "storage_init",
+	"ovirt_vol":              "storage_vol",
+	"ovirt_overcommit":       "mem_overcommit",
+	"ovirt_swap_encrypt":     "swap_encrypt",
+	"bond_setup":             "bond",
+	"management_server_port": "management_port",
+}
+
+func init() {
+	for a, c := range argAliases {
+		aliasGroup[a] = c
+	}
+}
+
+// canonicalKey is the argument key stands for.
+func canonicalKey(key string) string {
+	if c, ok := argAliases[key]; ok {
+		return c
+	}
+	return key
+}
 
 // argParser holds the state of one ApplyCmdline run: arguments that
 // combine (ip= with netmask=/gateway=, the actions) are resolved in finish.
@@ -291,7 +320,7 @@ func (p *argParser) arg(prm cmdline.Param) {
 		p.cfg.BootParams = append(p.cfg.BootParams, prm.Raw)
 		return
 	}
-	if h, ok := handlers[prm.Key]; ok {
+	if h, ok := handlers[canonicalKey(prm.Key)]; ok {
 		h(p, prm)
 		return
 	}
@@ -360,6 +389,9 @@ var actionOf = map[string]Action{
 	"local_boot":    ActionUpgrade,
 	"ovirt_upgrade": ActionUpgrade,
 	"uninstall":     ActionUninstall,
+
+	"ovirt_firstboot":  ActionReinstall,
+	"ovirt_local_boot": ActionUpgrade,
 }
 
 // action records an action argument; finish resolves them together.
@@ -378,7 +410,7 @@ func (p *argParser) resolveActions() {
 	init := false
 	for i := range p.actions {
 		a := p.actions[i]
-		if a.Key == "storage_init" {
+		if canonicalKey(a.Key) == "storage_init" {
 			init = true
 			continue
 		}

@@ -18,6 +18,8 @@ var invalidCases = []struct {
 	{"storage_init and install conflict", "install storage_init", "install", "conflicts with storage_init"},
 	{"upgrade and firstboot conflict", "upgrade firstboot", "firstboot", "conflicts with upgrade"},
 	{"uninstall and ovirt_upgrade conflict", "uninstall ovirt_upgrade", "ovirt_upgrade", "conflicts with uninstall"},
+	{"ovirt_firstboot and ovirt_local_boot conflict", "ovirt_firstboot ovirt_local_boot", "ovirt_local_boot", "conflicts with ovirt_firstboot"},
+	{"ovirt_firstboot bad switch", "ovirt_firstboot=maybe", "ovirt_firstboot", "expects no value or one of"},
 	{"action with a bad value", "reinstall=maybe", "reinstall", "expects no value or one of"},
 	// storage_init
 	{"storage_init unknown item", "storage_init=foo", "storage_init", "expects a /dev path"},
