@@ -67,7 +67,7 @@ func shownAnswer(path, v string) string {
 	case secretField(path):
 		return masked
 	case path == "unattended.webhook", path == "unattended.config", path == "unattended.media":
-		return redactURL(v)
+		return event.RedactURL(v)
 	}
 	return event.Redact(v)
 }

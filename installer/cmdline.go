@@ -135,7 +135,7 @@ func shown(prm cmdline.Param) string {
 	case secretArgs[prm.Key], event.SecretKey(prm.Key):
 		return masked
 	case urlArgs[prm.Key]:
-		return redactURL(prm.Value)
+		return event.RedactURL(prm.Value)
 	}
 	return redactRunaway(prm.Value)
 }
@@ -166,21 +166,6 @@ func redactRunaway(v string) string {
 		}
 	}
 	return v
-}
-
-// redactURL hides a URL's user information and query, where access
-// tokens live: https://user:pw@host/p?token=x -> https://***@host/p?***.
-func redactURL(s string) string {
-	if i := strings.IndexByte(s, '?'); i >= 0 {
-		s = s[:i] + "?" + masked
-	}
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/") {
-			s = s[:i+3] + masked + rest[at:]
-		}
-	}
-	return s
 }
 
 // problem records a problem of argument prm for field.

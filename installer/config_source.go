@@ -72,7 +72,7 @@ func LoadConfig(ctx context.Context, cmdline string, src ConfigSources) (Config,
 	cfg, ps := ParseCmdline(cmdline)
 	from := cfg.Unattended.ConfigURL
 	fail := func(value, format string, a ...any) (Config, Problems) {
-		return cfg, append(ps, Problem{Field: "unattended.config", Arg: "node.config", Value: event.Redact(value), Msg: fmt.Sprintf(format, a...)})
+		return cfg, append(ps, Problem{Field: "unattended.config", Arg: "node.config", Value: event.RedactURL(event.Redact(value)), Msg: fmt.Sprintf(format, a...)})
 	}
 	var data []byte
 	switch {
@@ -103,7 +103,9 @@ func LoadConfig(ctx context.Context, cmdline string, src ConfigSources) (Config,
 		}
 		b, err := src.Remote.Fetch(ctx, u, answerMax)
 		if err != nil {
-			return fail(from, "%s", event.Redact(err.Error()))
+			// The error quotes the URL (the filled one, too): shown masked.
+			msg := strings.ReplaceAll(err.Error(), u, event.RedactURL(u))
+			return fail(from, "%s", event.RedactURL(event.Redact(msg)))
 		}
 		data = b
 	case strings.HasPrefix(from, "/"):

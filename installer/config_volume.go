@@ -108,7 +108,7 @@ func MarkConfigVolumes(f *Facts) {
 // log: node.config (secrets masked), the NODECFG volume, or "".
 func AnswerSource(cfg Config, f *Facts) string {
 	if cfg.Unattended.ConfigURL != "" {
-		return "node.config=" + event.Redact(cfg.Unattended.ConfigURL)
+		return "node.config=" + event.RedactURL(event.Redact(cfg.Unattended.ConfigURL))
 	}
 	if f == nil {
 		return ""

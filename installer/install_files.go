@@ -24,7 +24,9 @@ const (
 )
 
 // MaskedConfig returns cfg with every secret replaced, as it is stored
-// in installer/config.json and shown anywhere outside its target file.
+// in installer/config.json (0600) and shown anywhere outside its target
+// file: the plan (text and JSON), the TUI, the log. It is the one masker
+// of a Config.
 func MaskedConfig(cfg Config) Config {
 	c := cfg
 	if c.Host.AdminPW != "" {
@@ -33,8 +35,9 @@ func MaskedConfig(cfg Config) Config {
 	if c.Host.RootPW != "" {
 		c.Host.RootPW = masked
 	}
-	c.Unattended.Webhook = event.Redact(c.Unattended.Webhook)
-	c.Unattended.ConfigURL = event.Redact(c.Unattended.ConfigURL)
+	for _, u := range []*string{&c.Unattended.Webhook, &c.Unattended.ConfigURL, &c.Unattended.Media} {
+		*u = event.RedactURL(event.Redact(*u))
+	}
 	params := make([]string, len(c.BootParams))
 	for i, p := range c.BootParams {
 		params[i] = event.Redact(p)
@@ -79,7 +82,7 @@ func (j *installJob) writeConfig() error {
 		if err != nil {
 			return err
 		}
-		if err := writeFile(dir, cfgConfigJSON, append(data, '\n'), 0o644); err != nil {
+		if err := writeFile(dir, cfgConfigJSON, append(data, '\n'), 0o600); err != nil {
 			return err
 		}
 		for _, f := range j.netFiles {

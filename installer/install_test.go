@@ -157,6 +157,12 @@ func TestInstallLoopDevice(t *testing.T) { testInstall(t, true) }
 func testInstall(t *testing.T, loop bool) {
 	engNeedTools(t, "sgdisk", "fsck.vfat", "e2fsck", "debugfs")
 	fx := newInstallFixtureOn(t, 3072, loop)
+	// A secret in every URL setting: none may reach the Config or
+	// Logging partition (only the shadow files hold a secret, 0600).
+	secrets := []string{"m3diaPW", "m3diaTOK", "h00kPW", "h00kTOK", "c0nfPW", "c0nfTOK"}
+	fx.spec.Config.Unattended.Media = "http://ops:m3diaPW@192.0.2.1/media/?token=m3diaTOK"
+	fx.spec.Config.Unattended.Webhook = "https://ops:h00kPW@hooks.example.org/x?access_token=h00kTOK"
+	fx.spec.Config.Unattended.ConfigURL = "https://u:c0nfPW@cfg.example.org/n.yaml?sig=c0nfTOK"
 	var rec engRecorder
 	if err := Install(context.Background(), fx.spec, fx.bundle, &rec, RunOptions{EFIVarsDir: "/nonexistent"}); err != nil {
 		t.Fatalf("Install: %v", err)
@@ -256,6 +262,20 @@ func testInstall(t *testing.T, loop bool) {
 	}
 	if strings.Contains(js, "$6$") || saved.Host.AdminPW != masked || saved.Network.Hostname != "node1.example.org" {
 		t.Errorf("config.json not the masked effective config:\n%s", js)
+	}
+	if stat := engRun(t, "debugfs", "-R", "stat /installer/config.json", cfgImg); !strings.Contains(stat, "Mode:  0600") {
+		t.Errorf("installer/config.json not 0600:\n%s", stat)
+	}
+	for _, img := range []string{cfgImg, logImg} {
+		raw, err := os.ReadFile(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range secrets {
+			if bytes.Contains(raw, []byte(sec)) {
+				t.Errorf("%s holds the secret %q", filepath.Base(img), sec)
+			}
+		}
 	}
 	if got := cat(cfgImg, "/network/etc/hostname"); got != "node1.example.org\n" {
 		t.Errorf("network/etc/hostname %q", got)

@@ -136,14 +136,10 @@ func hashWarnings(cfg Config) []string {
 	return ws
 }
 
-// maskSecrets hides password hashes: a plan is printed and logged.
+// maskSecrets is the Config as a plan shows it: MaskedConfig, without
+// the origins (the plan lists problems with their arguments already).
 func maskSecrets(cfg Config) Config {
-	if cfg.Host.AdminPW != "" {
-		cfg.Host.AdminPW = masked
-	}
-	if cfg.Host.RootPW != "" {
-		cfg.Host.RootPW = masked
-	}
+	cfg = MaskedConfig(cfg)
 	cfg.Origins = nil
 	return cfg
 }

@@ -337,7 +337,7 @@ func autoOpenMedia(ctx context.Context, flagDir, cfgDir string) (*media.Bundle, 
 		return b, nil
 	}
 	if strings.Contains(dir, "://") {
-		return nil, fmt.Errorf("node.media=%s: only http:// and https:// bundles can be fetched, %w: %w", event.Redact(dir), installer.ErrNotSupported, installer.ErrMedia)
+		return nil, fmt.Errorf("node.media=%s: only http:// and https:// bundles can be fetched, %w: %w", event.RedactURL(event.Redact(dir)), installer.ErrNotSupported, installer.ErrMedia)
 	}
 	if dir == "" {
 		for _, d := range mediaSearch {

@@ -112,3 +112,19 @@ func TestPlanCommandImage(t *testing.T) {
 		t.Errorf("saved facts: %+v", facts)
 	}
 }
+
+// The JSON plan shows URL settings as the text plan does: no user
+// password and no query (where tokens live).
+func TestPlanJSONMasksURLs(t *testing.T) {
+	line := "storage_init adminpw=$6$saltsalt$abc node.webhook=https://ops:h00kPW@hooks.example.org/x?access_token=h00kTOK " +
+		"node.media=http://m:m3diaPW@192.0.2.1/media/?token=m3diaTOK"
+	for _, args := range [][]string{{"--json"}, {}} {
+		var out, errb strings.Builder
+		planMain(append([]string{"--facts", profile("virtio-1disk"), "--cmdline", line}, args...), &out, &errb)
+		for _, sec := range []string{"h00kPW", "h00kTOK", "m3diaPW", "m3diaTOK", "saltsalt"} {
+			if strings.Contains(out.String()+errb.String(), sec) {
+				t.Errorf("plan %v shows %q:\n%s", args, sec, out.String())
+			}
+		}
+	}
+}

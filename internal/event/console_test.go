@@ -12,7 +12,7 @@ func TestRedact(t *testing.T) {
 		{"sha512 hash", "adminpw is $6$salt$abcdefABC./0123", "adminpw is <hash>"},
 		{"yescrypt", "x $y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7 y", "x <hash> y"},
 		{"kernel arg", "cmdline: console=ttyS0 adminpw=$6$a$b rootpw=secret", "cmdline: console=ttyS0 adminpw=*** rootpw=***"},
-		{"url password", "fetch https://user:pa55@host/x?token=abc", "fetch https://user:***@host/x?token=***"},
+		{"url password", "fetch https://user:pa55@host/x?token=abc", "fetch https://user:***@host/x?***"},
 		{"plain", "write slot A: 10 MiB", "write slot A: 10 MiB"},
 	}
 	for _, tt := range tests {

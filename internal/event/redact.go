@@ -22,6 +22,8 @@ var (
 	secretArgRE = regexp.MustCompile(`(?i)\b([A-Za-z0-9_.-]*(?:` + strings.Join(secretWords, "|") + `)[A-Za-z0-9_.-]*)=([^\s&"]+)`)
 	// user:password@ in URLs.
 	userinfoRE = regexp.MustCompile(`(://[^/:@\s]+):[^/@\s]+@`)
+	// the query of an http(s) URL, where access tokens live
+	queryRE = regexp.MustCompile(`(https?://[^\s"'?]+)\?[^\s"']*`)
 )
 
 // SecretKey tells whether an argument or field named key holds a
@@ -43,6 +45,7 @@ func SecretKey(key string) bool {
 func Redact(s string) string {
 	s = hashRE.ReplaceAllString(s, "<hash>")
 	s = secretArgRE.ReplaceAllString(s, "$1=***")
+	s = queryRE.ReplaceAllString(s, "$1?***")
 	return userinfoRE.ReplaceAllString(s, "$1:***@")
 }
 
@@ -51,4 +54,21 @@ func Redacted(e Event) Event {
 	e.Message = Redact(e.Message)
 	e.Err = Redact(e.Err)
 	return e
+}
+
+// RedactURL hides a URL's user information and query, where access
+// tokens live: https://user:pw@host/p?token=x -> https://***@host/p?***.
+// Every URL setting (node.media, node.webhook, node.config) is shown and
+// stored through it.
+func RedactURL(s string) string {
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i] + "?***"
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/") {
+			s = s[:i+3] + "***" + rest[at:]
+		}
+	}
+	return s
 }
