@@ -92,6 +92,7 @@ var argAliases = map[string]string{
 	"ovirt_swap_encrypt":     "swap_encrypt",
 	"bond_setup":             "bond",
 	"management_server_port": "management_port",
+	"nameserver":             "dns", // dracut's; repeatable like dns=
 }
 
 func init() {
@@ -319,6 +320,10 @@ func (p *argParser) arg(prm cmdline.Param) {
 			msg += " (see docs/kernel-arguments.md for the node.* arguments)"
 		}
 		p.probs = append(p.probs, Problem{Field: "", Arg: prm.Key, Msg: msg})
+		return
+	}
+	if why, ok := refusedArgs[prm.Key]; ok {
+		p.problem("storage", prm, "%s", why)
 		return
 	}
 	if why := dropReason(prm); why != "" {

@@ -43,6 +43,16 @@ var pluginPrefixes = []struct{ prefix, why string }{
 	{"rhn_", whyRHN}, {"cim_", whyCIM}, {"snmp_", whySNMP},
 }
 
+// refusedArgs are oVirt arguments for what this installer does not do
+// and must not guess at: run with them, it would install somewhere else
+// than asked. Each is a problem (nothing is written).
+var refusedArgs = map[string]string{
+	"iscsi_install":     "installing onto an iSCSI LUN is not implemented (the LUN would be taken for a local data disk); remove iscsi_install and the iscsi_init, iscsi_server and iscsi_target_name arguments, or install onto a local disk",
+	"iscsi_init":        "iSCSI install targets are not implemented: remove iscsi_init (and iscsi_install, iscsi_server, iscsi_target_name)",
+	"iscsi_server":      "iSCSI install targets are not implemented: remove iscsi_server (and iscsi_install, iscsi_init, iscsi_target_name)",
+	"iscsi_target_name": "iSCSI install targets are not implemented: remove iscsi_target_name (and iscsi_install, iscsi_init, iscsi_server)",
+}
+
 // dropReason tells why a parameter that no handler consumed is not
 // passed to the installed system, or "" when it is passed through.
 func dropReason(prm cmdline.Param) string {

@@ -91,7 +91,7 @@ var invalidCases = []struct {
 	{"ip network address", "ip=192.0.2.0/24", "ip", "network address"},
 	{"ip multicast", "ip=224.0.0.1/24", "ip", "not a host address"},
 	{"two oVirt ip= addresses", "ip=192.0.2.10/24 ip=192.0.2.11/24", "ip", "a second ip=ADDR"},
-	{"dracut too few fields", "ip=192.0.2.10::192.0.2.1:24", "ip", "has 4 fields"},
+	{"dracut too few fields", "ip=192.0.2.10::192.0.2.1:24:node1", "ip", "has 4 fields"},
 	{"dracut bad autoconf", "ip=192.0.2.10::192.0.2.1:24::eth0:static", "ip", `autoconf "static"`},
 	{"dracut static with dhcp", "ip=192.0.2.10::192.0.2.1:24::eth0:dhcp", "ip", "needs autoconf none or off"},
 	{"dracut missing netmask", "ip=192.0.2.10::192.0.2.1:::eth0:none", "ip", "needs a netmask"},

@@ -16,6 +16,14 @@ var autoconfMethods = map[string]bool{
 	"none": true, "off": true, "dhcp": true, "dhcp6": true, "auto6": true, "on": true, "any": true,
 }
 
+// unsupportedAutoconf are dracut autoconf values this installer does not
+// implement, each refused with what to use instead.
+var unsupportedAutoconf = map[string]string{
+	"ibft":    "the network settings of the iSCSI boot firmware table are not read; give ip=dhcp or a static ip= for the management interface",
+	"either6": "DHCPv6 falling back to SLAAC is not implemented; give ip=dhcp6 or ip=auto6",
+	"link6":   "an IPv6 link-local-only interface is not implemented; give ip=auto6 (or ip=off for no address)",
+}
+
 // ovirtIP is a pending ip=ADDR of the oVirt/anaconda form, completed by
 // netmask= and gateway= once every argument is read.
 type ovirtIP struct {
@@ -84,6 +92,14 @@ func parseIPArg(s string) (network.IP, *ovirtIP, error) {
 	f, err := splitIPFields(s)
 	if err != nil {
 		return network.IP{}, nil, err
+	}
+	if why, ok := unsupportedAutoconf[f[len(f)-1]]; ok && (len(f) == 1 || len(f) == 2 || len(f) == 7) {
+		return network.IP{}, nil, fmt.Errorf("%s is not supported by this installer: %s", f[len(f)-1], why)
+	}
+	if _, _, err := parseAddrPrefix(f[0]); err == nil && len(f) == 4 {
+		// pxelinux IPAPPEND 1: <client>:<boot server>:<gw>:<netmask>, on
+		// the interface BOOTIF names (oVirt's ovirt-early read it so).
+		return parseDracutIP([]string{f[0], "", f[2], f[3], "", "", "none"})
 	}
 	if len(f) == 1 {
 		if autoconfMethods[f[0]] {
@@ -203,7 +219,9 @@ func ipTail(ip *network.IP, rest []string, dnsAllowed bool) error {
 	case 0:
 		return nil
 	case 1, 6:
-		hw, err := net.ParseMAC(strings.Join(mac, ":"))
+		// dracut writes the MAC bare or in brackets ([52:54:00:ab:cd:02]).
+		m := strings.TrimSuffix(strings.TrimPrefix(strings.Join(mac, ":"), "["), "]")
+		hw, err := net.ParseMAC(m)
 		if err != nil || len(hw) != 6 {
 			return fmt.Errorf("macaddr %q: expects six bytes aa:bb:cc:dd:ee:ff", strings.Join(mac, ":"))
 		}
