@@ -53,6 +53,13 @@ func RunWith(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Si
 			return fail(fmt.Errorf("%w: the media do not fit the plan, nothing written:\n%w", ErrRefused, ps))
 		}
 	}
+	// The claim of every disk comes first and is held to the end; under it
+	// each disk is read again and must still hold what the plan judged.
+	held, err := claimPlan(plan, string(plan.Action))
+	if err != nil {
+		return fail(err)
+	}
+	defer held.release()
 	switch plan.Action {
 	case ActionInstall, ActionReinstall:
 		if len(plan.Layout.Disks) == 0 {

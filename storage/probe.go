@@ -447,3 +447,19 @@ func ProbeImage(path string) (Disk, error) {
 	contents(&d, f)
 	return d, nil
 }
+
+// Reread reads again what d holds now (partition table, signatures, this
+// product's installation), keeping what sysfs said about it (names,
+// sizes, mounts): the engine judges a disk again once it holds the claim.
+func Reread(d Disk) Disk {
+	n := d
+	n.Table, n.Signature, n.Label, n.Installation, n.ReadError = "", "", "", nil, ""
+	n.Partitions = nil
+	for _, p := range d.Partitions {
+		if p.Name != "" { // known to the kernel: keep its name and mount
+			n.Partitions = append(n.Partitions, Partition{Number: p.Number, Name: p.Name, Start: p.Start, Size: p.Size, Mounted: p.Mounted})
+		}
+	}
+	readContents(&n)
+	return n
+}
