@@ -197,7 +197,7 @@ func Install(ctx context.Context, spec InstallSpec, bundle *media.Bundle, sink e
 	}
 	job, err := newInstallJob(spec.Action, spec.Layout, spec.Config, spec.NetFiles, spec.BootParams, bundle, o)
 	if err != nil {
-		err = fmt.Errorf("check: %w", err)
+		// The event's step says "check" already ("FAILED: check: ...").
 		sink.Emit(event.Event{Kind: event.Failed, Step: "check", Err: err.Error()})
 		return err
 	}

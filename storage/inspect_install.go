@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"node-installer/internal/bls"
 	"node-installer/storage/esp"
@@ -54,7 +55,13 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 	}
 	product, hasProduct := read("/node/product")
 	var entries []bls.Entry
-	names, _ := fsys.List("/loader/entries")
+	if _, err := fsys.List("/"); err != nil {
+		notes = append(notes, fmt.Sprintf("ESP root directory unreadable: %v", err))
+	}
+	names, err := fsys.List("/loader/entries")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		notes = append(notes, fmt.Sprintf("ESP /loader/entries: %v", err))
+	}
 	read0 := 0
 	for _, n := range names {
 		if !entryRe.MatchString(n) {
@@ -63,6 +70,12 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 		if read0++; read0 > maxEntries {
 			notes = append(notes, fmt.Sprintf("more than %d loader entries named like this product's: only the first %d were read", maxEntries, maxEntries))
 			break
+		}
+		if m := entryRe.FindStringSubmatch(n); m[2] != "" {
+			if _, left, _, _ := bls.ParseName(n); left < 0 {
+				notes = append(notes, fmt.Sprintf("loader entry %s: boot counter out of range: ignored", n))
+				continue
+			}
 		}
 		body, _ := read("/loader/entries/" + n)
 		e, err := bls.Parse(n, []byte(body))
@@ -82,7 +95,7 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 	}
 	inst := &Installation{Product: product, NotFinished: isUnfinished}
 	if isUnfinished {
-		notes = append(notes, fmt.Sprintf("not finished: %q did not reach its commit point", unfinished))
+		notes = append(notes, fmt.Sprintf("not finished: %q did not reach its commit point", printable(unfinished, 80)))
 	}
 	slots := map[string]*Slot{}
 	order := []string{}
@@ -172,4 +185,22 @@ func bootDefault(entries []bls.Entry, pattern string) *bls.Entry {
 		}
 	}
 	return &es[0]
+}
+
+// printable is the first line of s, at most n characters, with anything
+// not printable replaced: a marker file may hold garbage.
+func printable(s string, n int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	out := []rune{}
+	for _, r := range s {
+		if len(out) == n {
+			out = append(out, '…')
+			break
+		}
+		if !unicode.IsPrint(r) {
+			r = '?'
+		}
+		out = append(out, r)
+	}
+	return string(out)
 }

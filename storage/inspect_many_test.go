@@ -111,3 +111,62 @@ func TestInspectManyLoaderEntries(t *testing.T) {
 		t.Errorf("ProbeImage: %v, installation %v, %v", err, d.Installation, time.Since(start))
 	}
 }
+
+// An ESP whose /loader/entries is a file, or whose marker holds garbage,
+// says so instead of a bare "none found" or raw bytes.
+func TestInstallationOfDamagedESP(t *testing.T) {
+	const size = 40 << 20
+	m := make(memImage, size)
+	if err := esp.Format(m, 0, size, 512, "NODE-EFI"); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := esp.OpenDevice(m, 0, size, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, body := range map[string]string{"/loader/entries": "not a dir", "/node/unfinished": "install\x1b[2J\x00garbage",
+		"/node/product": "node", "/EFI/x/node-A+99999999999999999999999.conf": ""} {
+		if err := fsys.WriteFile(p, strings.NewReader(body), int64(len(body))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fsys.Close()
+	_, notes, err := InstallationOf(m, 0, size)
+	all := strings.Join(notes, "\n")
+	if err != nil || !strings.Contains(all, "ESP /loader/entries:") || strings.ContainsAny(all, "\x1b\x00") {
+		t.Errorf("err %v, notes:\n%q", err, all)
+	}
+}
+
+// A loader entry whose counter overflows is not a bogus slot.
+func TestInstallationOfCounterOverflow(t *testing.T) {
+	const size = 40 << 20
+	m := make(memImage, size)
+	if err := esp.Format(m, 0, size, 512, "NODE-EFI"); err != nil {
+		t.Fatal(err)
+	}
+	fsys, _ := esp.OpenDevice(m, 0, size, 512)
+	for p, body := range map[string]string{"/node/product": "node\n", "/node/A/version": "1.0\n",
+		"/loader/entries/node-A.conf": "linux /node/A/vmlinuz\nversion 1.0\n",
+		"/loader/entries/node-B+99999999999999999999999.conf": "linux /node/B/vmlinuz\nversion 2.0\n"} {
+		if err := fsys.WriteFile(p, strings.NewReader(body), int64(len(body))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fsys.Close()
+	inst, notes, err := InstallationOf(m, 0, size)
+	if err != nil || inst == nil {
+		t.Fatal(inst, err)
+	}
+	for _, s := range inst.Slots {
+		if s.Name != "A" && s.Name != "B" {
+			t.Errorf("bogus slot %q", s.Name)
+		}
+		if s.Default && s.Name != "A" {
+			t.Errorf("default slot %s", s.Name)
+		}
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "boot counter out of range") {
+		t.Errorf("notes %q", notes)
+	}
+}

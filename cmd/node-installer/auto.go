@@ -218,7 +218,7 @@ func (r *autoRun) problems(ps installer.Problems) {
 		r.bus.Emit(event.Event{Kind: event.Warning, Step: "check", Message: p.String()})
 	}
 	r.bus.Emit(event.Event{Kind: event.Failed, Step: "check",
-		Err: fmt.Sprintf("%d problem(s) with the kernel arguments; nothing was written:\n%s", len(ps), ps.Error())})
+		Err: fmt.Sprintf("%d problem(s) with the kernel arguments, the answer file or the plan; nothing was written:\n%s", len(ps), ps.Error())})
 }
 
 // start opens the log and wires the event consumers: console, log file,

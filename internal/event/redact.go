@@ -15,7 +15,9 @@ var secretWords = []string{"password", "passwd", "passphrase", "secret", "token"
 
 var (
 	// crypt(3) hashes: $1$, $5$, $6$, $y$, $gy$, $2b$, $7$, $sha1$, $md5$...
-	hashRE = regexp.MustCompile(`\$(1|3|5|6|y|gy|7|2[abxy]?|sha1|md5)[$,][./A-Za-z0-9$=,+-]+`)
+	// A hash has salt or parameters right after its id: "$y$j9T$..."; the
+	// help text "yescrypt $y$, SHA-512 $6$" is no hash.
+	hashRE = regexp.MustCompile(`\$(1|3|5|6|y|gy|7|2[abxy]?|sha1|md5)[$,][./A-Za-z0-9$][./A-Za-z0-9$=,+-]*`)
 	// key=value secrets as they appear on a kernel command line or in a
 	// URL query: any key containing a secret word (rhn_password=,
 	// access_token=, node.secret=).

@@ -1,6 +1,9 @@
 package event
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRedactSecretArgs(t *testing.T) {
 	for in, want := range map[string]string{
@@ -32,6 +35,20 @@ func TestSecretKey(t *testing.T) {
 	for _, k := range []string{"console", "root", "rhn_url", "rhn_username", "kdump_ssh_key", "management_server", "passthrough"} {
 		if SecretKey(k) {
 			t.Errorf("SecretKey(%q) = true", k)
+		}
+	}
+}
+
+// The adminpw help text names hash prefixes; it is not a hash and stays
+// readable, while real hashes are masked.
+func TestRedactKeepsHashHelp(t *testing.T) {
+	help := "expects a crypt(3) hash (yescrypt $y$, SHA-512 $6$, SHA-256 $5$, bcrypt $2b$, or a legacy MD5 $1$ or DES hash)"
+	if got := Redact(help); got != help {
+		t.Errorf("Redact(help) = %q", got)
+	}
+	for _, h := range []string{"$6$saltsalt$qFmFH.bQmm", "$y$j9T$abc$def", "$2b$12$abcdefghijkl", "$1$salt$hash", "$7$CU..../....$x"} {
+		if got := Redact("pw " + h); strings.Contains(got, h[3:]) {
+			t.Errorf("Redact(%q) = %q", h, got)
 		}
 	}
 }
