@@ -11,7 +11,7 @@ FUZZ    := ./installer:FuzzParseCmdline ./installer:FuzzLoadAnswerFile ./install
            ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage:FuzzProbeContents ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen ./tui:FuzzFormToConfig
 FUZZTIME ?= 8s
 
-.PHONY: build demo test deps unit fuzz e2e bench lint clean bundle
+.PHONY: build demo test deps unit fuzz e2e bench lint clean bundle media
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/node-installer
@@ -47,6 +47,13 @@ lint:
 BUNDLE_VERSION ?= 1.0.0
 bundle: build
 	$(GO) run ./test/vm/cmd/mkbundle -version $(BUNDLE_VERSION) -installer $(BIN) out/bundle
+
+# the boot media of the test bundle: out/media/node-<version>.iso (hybrid
+# ISO/USB, BIOS + UEFI) and out/media/pxe/ (NODE_KERNEL_FLAVOR=amd64 for
+# real hardware; the cloud kernel boots faster in a VM)
+NODE_KERNEL_FLAVOR ?= cloud-amd64
+media: deps bundle
+	$(BIN) media build --bundle out/bundle --out out/media --kernel-flavor $(NODE_KERNEL_FLAVOR) --installer $(BIN)
 
 clean:
 	rm -rf bin out

@@ -9,9 +9,11 @@ declare -A need=(
   [fsck.vfat]=dosfstools [mkfs.ext4]=e2fsprogs [dnsmasq]=dnsmasq-base
   [tmux]=tmux [efibootmgr]=efibootmgr [losetup]=mount [ip]=iproute2 [blkid]=util-linux [zstd]=zstd
   [mkfs.xfs]=xfsprogs [mkfs.btrfs]=btrfs-progs [debugfs]=e2fsprogs [swapon]=mount [dmsetup]=dmsetup
+  [xorriso]=xorriso
 )
 # files (not commands) -> Debian package
-declare -A needfile=( [/usr/share/ovmf/OVMF.fd]=ovmf )
+declare -A needfile=( [/usr/share/ovmf/OVMF.fd]=ovmf [/usr/lib/ISOLINUX/isolinux.bin]=isolinux
+  [/usr/lib/syslinux/modules/bios/menu.c32]=syslinux-common [/usr/lib/ISOLINUX/isohdpfx.bin]=isolinux )
 missing=()
 for c in "${!need[@]}"; do
   command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || [ -x "/sbin/$c" ] || missing+=("${need[$c]}")

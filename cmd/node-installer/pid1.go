@@ -47,6 +47,44 @@ func pid1Setup() {
 		}
 		_ = unix.Mount(m.src, m.dir, m.fstype, 0, "")
 	}
+	pid1Console()
+}
+
+// pid1Console makes the kernel's primary console (the last console=
+// argument, e.g. ttyS0) the controlling terminal of PID 1 and its
+// standard streams: /dev/console can never be one, and the TUI opens
+// /dev/tty. Without a console device nothing changes.
+func pid1Console() {
+	data, err := os.ReadFile("/sys/class/tty/console/active")
+	if err != nil {
+		return
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return
+	}
+	name := f[len(f)-1]
+	if name == "tty0" {
+		name = "tty1" // tty0 is "the current VT", not a device of its own
+	}
+	fd, err := unix.Open("/dev/"+name, unix.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return
+	}
+	_, _ = unix.Setsid()
+	if err := unix.IoctlSetInt(fd, unix.TIOCSCTTY, 1); err != nil {
+		unix.Close(fd)
+		return
+	}
+	for _, std := range []int{0, 1, 2} {
+		_ = unix.Dup2(fd, std)
+	}
+	if fd > 2 {
+		unix.Close(fd)
+	}
+	if os.Getenv("TERM") == "" {
+		os.Setenv("TERM", "linux")
+	}
 }
 
 // afterAction maps node.after to what happens after a successful run.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"node-installer/internal/live"
 )
 
 //go:embed init/installer-init.sh
@@ -22,18 +24,12 @@ const MediaPath = "/media/bundle"
 // kernel command line of the guest (e.g. plan --cmdline CmdlineArg).
 const CmdlineArg = "@CMDLINE@"
 
-// InstallerModules are loaded by the installer initramfs before the
-// installer starts: disks, NIC, the slot and ESP filesystems, ext4 for
-// mkfs.ext4's checks, loop for image files.
-var InstallerModules = []string{
-	"virtio_pci", "virtio_blk", "?virtio_net", "squashfs", "?crc32c_generic", "?crc32c_intel", "ext4",
-	"vfat", "?nls_cp437", "?nls_ascii", "?nls_utf8", "?loop", "?efivarfs", "?dm_mod",
-}
-
-// InstallerTools are the host programs the installer runs, carried with
-// their shared libraries (busybox has no mkfs.ext4; efibootmgr adds the
-// firmware boot entry).
-var InstallerTools = []string{"mke2fs", "mkfs.ext4", "mkswap", "efibootmgr"}
+// InstallerModules and InstallerTools are the live environment's
+// (internal/live), as on real media.
+var (
+	InstallerModules = live.InstallerModules
+	InstallerTools   = live.InstallerTools
+)
 
 // InstallerSpec describes an installer initramfs.
 type InstallerSpec struct {
@@ -72,22 +68,7 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func findTool(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	for _, d := range []string{"/usr/sbin", "/sbin"} {
-		if p := filepath.Join(d, name); isExecutable(p) {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s not found (install e2fsprogs / util-linux)", name)
-}
-
-func isExecutable(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
-}
+func findTool(name string) (string, error) { return live.FindTool(name) }
 
 // InstallerInitrd builds (or takes from the cache) the installer initramfs
 // of spec and returns its path.

@@ -39,8 +39,12 @@ type Machine struct {
 	// it, -bios OVMF.fd keeps variables for one run only.
 	UEFIVars string
 	Disks    []Disk
-	MemMiB   int // default 1024
-	SMP      int // default 1: two VMs fit the 2 cores of CI
+	// CDROM is an ISO image attached as a CD (virtio-scsi: the cloud
+	// kernel has no AHCI) and booted first; without UEFI the machine
+	// boots it with SeaBIOS.
+	CDROM  string
+	MemMiB int // default 1024
+	SMP    int // default 1: two VMs fit the 2 cores of CI
 	// Timeout ends the VM (killed by PID); default 5 minutes.
 	Timeout time.Duration
 	// Log is the serial log file (one host-timestamped line per guest line).
@@ -170,8 +174,13 @@ func (m Machine) Args() ([]string, error) {
 		if m.Append != "" {
 			a = append(a, "-append", m.Append)
 		}
-	case !m.UEFI:
-		return nil, fmt.Errorf("vm %s: neither a kernel nor UEFI to boot", m.Name)
+	case !m.UEFI && m.CDROM == "":
+		return nil, fmt.Errorf("vm %s: neither a kernel, UEFI nor a CD to boot", m.Name)
+	}
+	if m.CDROM != "" {
+		a = append(a, "-device", "virtio-scsi-pci,id=scsi0",
+			"-drive", "file="+strings.ReplaceAll(m.CDROM, ",", ",,")+",if=none,id=cd0,media=cdrom,readonly=on,format=raw",
+			"-device", "scsi-cd,drive=cd0,bootindex=0")
 	}
 	for i, d := range m.Disks {
 		if strings.ContainsAny(d.Serial, ", ") || len(d.Serial) > 20 {
