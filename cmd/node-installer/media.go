@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 
 	"node-installer/installer/bootmedia"
 	"node-installer/internal/live"
@@ -16,20 +15,19 @@ func init() {
 	commands["media"] = command{summary: "media build: a bootable hybrid ISO/USB image and a PXE set from a media bundle", run: runMedia}
 }
 
-// kargs collects repeated --karg flags.
-type kargs []string
-
-func (k *kargs) String() string     { return strings.Join(*k, " ") }
-func (k *kargs) Set(v string) error { *k = append(*k, v); return nil }
-
 func runMedia(args []string) int {
+	const use = "usage: node-installer media build --bundle DIR [--out DIR] [flags]   (media build --help: the flags)"
+	if wantsHelp(args) && (len(args) == 0 || args[0] != "build") {
+		fmt.Println(use)
+		return 0
+	}
 	if len(args) == 0 || args[0] != "build" {
-		fmt.Fprintln(os.Stderr, "usage: node-installer media build --bundle DIR --out DIR [flags] (see --help)")
+		fmt.Fprintln(os.Stderr, use)
 		return 2
 	}
 	fs := flag.NewFlagSet("media build", flag.ContinueOnError)
 	var s bootmedia.Spec
-	var extra kargs
+	var extra stringList
 	fs.StringVar(&s.Bundle, "bundle", "", "media bundle folder (manifest.json and its files)")
 	fs.StringVar(&s.Out, "out", "out/media", "output folder: <product>-<version>.iso and pxe/")
 	fs.StringVar(&s.Binary, "installer", "", "static node-installer for the live environment (default: this program)")

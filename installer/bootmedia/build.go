@@ -160,10 +160,8 @@ func buildISO(ctx context.Context, work string, b *media.Bundle, kernel, initrd,
 	for _, mod := range biosModules {
 		links[filepath.Join(root, "isolinux", mod)] = filepath.Join(syslinuxMod, mod)
 	}
-	for dst, src := range links {
-		if err := linkOrCopy(src, dst); err != nil {
-			return err
-		}
+	if err := linkAll(links); err != nil {
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(root, "isolinux", "isolinux.cfg"), []byte(IsolinuxCfg(o)), 0o644); err != nil {
 		return err

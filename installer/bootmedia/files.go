@@ -6,6 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"node-installer/installer/media"
+	"node-installer/internal/sparse"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
@@ -29,18 +32,28 @@ func linkOrCopy(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
 		return nil
 	}
-	in, err := os.Open(src)
+	st, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
+	return sparse.CopyRange(dst, src, 0, st.Size())
+}
+
+// bundleLinks maps the bundle's files (manifest first) to their place
+// under dir.
+func bundleLinks(b *media.Bundle, dir string, links map[string]string) {
+	links[filepath.Join(dir, media.ManifestName)] = filepath.Join(b.Dir, media.ManifestName)
+	for _, f := range b.Manifest.Files {
+		links[filepath.Join(dir, f.Name)] = filepath.Join(b.Dir, f.Name)
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+}
+
+// linkAll applies linkOrCopy to every dst: src of links.
+func linkAll(links map[string]string) error {
+	for dst, src := range links {
+		if err := linkOrCopy(src, dst); err != nil {
+			return err
+		}
 	}
-	return out.Close()
+	return nil
 }
