@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"node-installer/internal/event"
+	"node-installer/storage"
 	"reflect"
 	"sort"
 	"strings"
@@ -120,7 +121,7 @@ func (d *answerDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeStruct(n, v, path)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			d.fail(n, path, "expects a mapping")
+			d.fail(n, path, "expects a mapping of %s to %s", typeName(v.Type().Key()), typeName(v.Type().Elem()))
 			return
 		}
 		if v.IsNil() {
@@ -141,7 +142,7 @@ func (d *answerDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.fail(n, path, "expects a list")
+			d.fail(n, path, "expects a list of %s", typeName(v.Type().Elem()))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -158,6 +159,25 @@ func (d *answerDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(n, path, "expects a %s value", kindName(v.Kind()))
 		}
 	}
+}
+
+// typeName says what a value of t is written as, for "expects a list of ...".
+func typeName(t reflect.Type) string {
+	switch {
+	case t.PkgPath() == "net/netip" && t.Name() == "Addr":
+		return "IP addresses"
+	case t.PkgPath() == "net/netip" && t.Name() == "Prefix":
+		return "addresses with a /prefix"
+	case t.Kind() == reflect.Struct, t.Kind() == reflect.Map:
+		return "mappings (key: value)"
+	case t.Kind() == reflect.Pointer:
+		return typeName(t.Elem())
+	case t.Kind() == reflect.Slice:
+		return "lists"
+	case t == reflect.TypeFor[storage.Vol]():
+		return "volume names (EFI, Swap, Root, Config, Logging, Data)"
+	}
+	return kindName(t.Kind()) + " values"
 }
 
 func kindName(k reflect.Kind) string {

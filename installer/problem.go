@@ -16,7 +16,14 @@ type Problem struct {
 
 func (p Problem) String() string {
 	var b strings.Builder
-	if p.Arg != "" {
+	if strings.HasPrefix(p.Arg, answerArg) && p.Field != "" {
+		// An answer-file problem names the line and the key path.
+		b.WriteString(p.Arg + ": " + p.Field)
+		if p.Value != "" {
+			fmt.Fprintf(&b, "=%s", p.Value)
+		}
+		b.WriteString(": ")
+	} else if p.Arg != "" {
 		b.WriteString(p.Arg)
 		if p.Value != "" {
 			fmt.Fprintf(&b, "=%s", p.Value)
