@@ -73,7 +73,6 @@ var invalidCases = []struct {
 	{"BOOTIF colon MAC with bad hex", "BOOTIF=52:54:00:zz:34:56", "BOOTIF", "six bytes"},
 	{"BOOTIF bad ifname", "BOOTIF=averyveryverylongname0", "BOOTIF", "not a valid interface name"},
 	{"BOOTIF bond without bond=", "BOOTIF=bond0", "BOOTIF", "no bond= defines it"},
-	{"BOOTIF is a bond slave", "BOOTIF=eth0 bond=bond0:eth0,eth1", "BOOTIF", "names a slave of bond0"},
 	{"BOOTIF twice differently", "BOOTIF=eth0 BOOTIF=01-52-54-00-12-34-56", "BOOTIF", "different values"},
 	// ip=
 	{"ip bad address", "ip=192.0.2.300", "ip", "expects dhcp, off, an address"},

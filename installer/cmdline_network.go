@@ -27,6 +27,15 @@ var networkHandlers = map[string]argHandler{
 // bootIf reads BOOTIF (stored as given; derive normalises the MAC).
 func (p *argParser) bootIf(prm cmdline.Param) {
 	const field = "network.bootif"
+	if first, dup := p.seen[prm.Key]; dup {
+		// The same MAC in another form (pxelinux's 01-... and a
+		// template's aa:bb:...) is one BOOTIF, not a conflict.
+		a, errA := BootIfMAC(first.Value)
+		b, errB := BootIfMAC(prm.Value)
+		if errA == nil && errB == nil && a != "" && a == b {
+			return
+		}
+	}
 	if !p.once(field, prm) || !p.needValue(field, prm, "IFNAME|01-aa-bb-cc-dd-ee-ff|aa:bb:cc:dd:ee:ff|link|bondN") {
 		return
 	}

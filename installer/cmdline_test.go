@@ -185,6 +185,9 @@ var validCases = []struct {
 	{"BOOTIF Foreman 00-", "BOOTIF=00-aa-bb-cc-dd-ee-ff", func(c *Config) {
 		c.Network.BootIf, c.Network.BootIfMAC = "00-aa-bb-cc-dd-ee-ff", "aa:bb:cc:dd:ee:ff"
 	}},
+	{"BOOTIF twice, one MAC in two forms", "BOOTIF=01-aa-bb-cc-dd-ee-ff BOOTIF=aa:bb:cc:dd:ee:ff", func(c *Config) {
+		c.Network.BootIf, c.Network.BootIfMAC = "01-aa-bb-cc-dd-ee-ff", "aa:bb:cc:dd:ee:ff"
+	}},
 	{"BOOTIF dashed MAC", "BOOTIF=aa-bb-cc-dd-ee-ff", func(c *Config) {
 		c.Network.BootIf, c.Network.BootIfMAC = "aa-bb-cc-dd-ee-ff", "aa:bb:cc:dd:ee:ff"
 	}},

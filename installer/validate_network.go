@@ -189,9 +189,6 @@ func (v *validator) bond(n *network.Config) {
 		}
 		seen[s] = true
 	}
-	if seen[n.BootIf] {
-		v.add("network.bootif", "BOOTIF=%s names a slave of %s: the management interface is the bond, use BOOTIF=%s (or leave BOOTIF out)", n.BootIf, b.Name, b.Name)
-	}
 	if seen[n.VLANParent] {
 		v.add("network.vlan_parent", "VLAN parent %s is a slave of %s: put the VLAN on %s", n.VLANParent, b.Name, b.Name)
 	}

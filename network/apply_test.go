@@ -291,7 +291,6 @@ func TestMalformedInputChangesNothing(t *testing.T) {
 		"unknown MAC":     {BootIf: "01-aa-bb-cc-dd-ee-ff"},
 		"gateway outside": {BootIf: "v0", IPs: []IP{{Address: pfx("192.0.2.10/24"), Gateway: addr("10.0.0.1"), Method: "none"}}},
 		"vlan range":      {BootIf: "v0", VLAN: 4095},
-		"slave is mgmt":   {BootIf: "v0", Bond: &Bond{Name: "bond0", Slaves: []string{"v0", "v1"}}},
 		"bad method":      {BootIf: "v0", IPs: []IP{{Method: "bootp"}}},
 		"bad MTU":         {BootIf: "v0", IPs: []IP{{Method: "none", MTU: 10}}},
 	}

@@ -328,8 +328,11 @@ func (b *builder) chooseDevice() {
 		b.chooseNamed(bootif)
 	}
 	if b.p.Device != "" && b.isSlave(b.p.Device) {
-		b.fail("%s: %s is a slave of %s; use BOOTIF=%s", b.p.Source, b.p.Device, bondArg(*cfg.Bond), cfg.Bond.Name)
-		b.p.Device = ""
+		// pxelinux appends the PXE NIC's MAC whatever the bond it joins
+		// (dracut then brings up the bond): the bond is the management
+		// interface.
+		b.p.Reason = fmt.Sprintf("%s (%s) is a port of %s: the bond", b.p.Device, b.p.Reason, cfg.Bond.Name)
+		b.p.Device = cfg.Bond.Name
 	}
 	if cfg.VLANParent != "" && b.p.Device != "" && cfg.VLANParent != b.p.Device {
 		b.fail("vlan=%d:%s: the parent differs from the management interface %s chosen by %s", cfg.VLAN, cfg.VLANParent, b.p.Device, b.p.Source)

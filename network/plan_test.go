@@ -151,8 +151,6 @@ func TestMakePlanErrors(t *testing.T) {
 		{"unknown mac plain", Config{BootIf: "aa:bb:cc:dd:ee:ff"}, []string{"BOOTIF=aa:bb:cc:dd:ee:ff: no NIC with MAC aa:bb:cc:dd:ee:ff"}},
 		{"loopback", Config{BootIf: "lo"}, []string{"BOOTIF=lo: no NIC named lo"}},
 		{"undefined bond", Config{BootIf: "bond3"}, []string{"BOOTIF=bond3: no bond= defines bond3"}},
-		{"slave is mgmt", Config{BootIf: "eno1", Bond: bond}, []string{"BOOTIF=eno1: eno1 is a slave of bond=bond0:eno1,eno2; use BOOTIF=bond0"}},
-		{"slave is mgmt by mac", Config{BootIf: "01-52-54-00-12-34-02", Bond: bond}, []string{"eno2 is a slave of bond=bond0"}},
 		{"unknown slave", Config{Bond: &Bond{Name: "bond0", Slaves: []string{"eno1", "eth7"}}}, []string{"bond=bond0:eno1,eth7: no NIC named eth7"}},
 		{"duplicate slave", Config{Bond: &Bond{Name: "bond0", Slaves: []string{"eno1", "eno1"}}}, []string{"slave eno1 named twice"}},
 		{"bad bond mode", Config{Bond: &Bond{Name: "bond0", Slaves: []string{"eno1"}, Options: "mode=fastest"}}, []string{"bond=bond0:eno1:mode=fastest: mode=fastest: expected"}},
@@ -251,5 +249,17 @@ func TestResolvePending(t *testing.T) {
 	}
 	if _, err := p.Resolve("virbr0"); err == nil {
 		t.Error("Resolve accepted a NIC that is not a candidate")
+	}
+}
+
+// pxelinux appends the PXE NIC's MAC whatever the bond it joins: BOOTIF
+// naming a port (by MAC or name) makes the bond the management interface.
+func TestBootIfBondPort(t *testing.T) {
+	nics := []NIC{{Name: "eno1", MAC: "52:54:00:12:34:01"}, {Name: "eno2", MAC: "52:54:00:12:34:02"}}
+	for _, bootif := range []string{"eno1", "01-52-54-00-12-34-02", "00-52-54-00-12-34-02"} {
+		p, err := MakePlan(Config{BootIf: bootif, Bond: &Bond{Name: "bond0", Slaves: []string{"eno1", "eno2"}}, IPs: []IP{{Iface: "bond0", Method: "dhcp"}}}, nics)
+		if err != nil || p.Device != "bond0" || !strings.Contains(p.Reason, "port of bond0") {
+			t.Errorf("BOOTIF=%s: device %q (%s), %v; want bond0", bootif, p.Device, p.Reason, err)
+		}
 	}
 }
