@@ -46,7 +46,7 @@ func TestNetCommand(t *testing.T) {
 		{"every problem at once", []string{"--cmdline", "BOOTIF=eth9 ip=10.0.0.5 netmask=255.255.255.0 gateway=10.1.0.1", "--facts", facts},
 			2, nil, []string{"BOOTIF=eth9: no NIC named eth9", "gateway 10.1.0.1 is outside the subnet 10.0.0.0/24"}, true},
 		{"syntax problem", []string{"--cmdline", "BOOTIF=eno1 vlan=5000", "--facts", facts}, 2, nil, []string{"vlan=5000"}, true},
-		{"slave is mgmt", []string{"--cmdline", "BOOTIF=eno1 bond=bond0:eno1,eno2", "--facts", facts}, 2, nil, []string{"eno1 is a slave of bond=bond0:eno1,eno2"}, true},
+		{"bond port is mgmt", []string{"--cmdline", "BOOTIF=eno1 bond=bond0:eno1,eno2", "--facts", facts}, 0, []string{"is a port of bond0: the bond"}, nil, false},
 		{"apply with facts", []string{"--apply", "--facts", facts, "--cmdline", "BOOTIF=eno1"}, 2, nil, []string{"cannot use --facts"}, true},
 		{"stray argument", []string{"eno1"}, 2, nil, []string{"usage: node-installer net"}, true},
 	}
