@@ -92,6 +92,7 @@ type App struct {
 	drops    []*tview.DropDown
 	log      *logBuffer
 	settle   time.Duration // how long a start dialog ignores keys
+	touched  bool          // a run got past its checks: disks may be written
 }
 
 // settleFor is how long dialog name ignores keys after it opened: the
@@ -363,7 +364,11 @@ func (a *App) shell() {
 
 // confirmQuit asks before leaving (Esc).
 func (a *App) confirmQuit() {
-	a.ask("quit", "Quit the installer?\n\nNothing has been written to any disk.", []string{"Stay", "Quit"}, func(label string) {
+	what := "Nothing has been written to any disk."
+	if a.touched {
+		what = "A run was started and did not finish: the disks it wrote are not usable as they are (F4 shows the log). Run it again, or reinstall."
+	}
+	a.ask("quit", "Quit the installer?\n\n"+what, []string{"Stay", "Quit"}, func(label string) {
 		if label == "Quit" {
 			a.finish(OutcomeQuit)
 		}

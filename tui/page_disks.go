@@ -263,6 +263,13 @@ func (p *bootDisk) validate(a *App) []FieldError {
 		if err != nil {
 			return []FieldError{{"Other device", err.Error()}}
 		}
+		if a.opts.Demo && d.Transport != "file" {
+			return []FieldError{{"Other device", fmt.Sprintf("%s is a device: the demo writes image files only", path)}}
+		}
+		if why := eligible(d); why != "" {
+			// Refused: not added to the disks, so never listed again.
+			return []FieldError{{"Boot disk", fmt.Sprintf("%s cannot be used: %s", d.Path, why)}}
+		}
 		// Known from now on, for the plan and the Confirm page.
 		a.opts.Facts.Disks = append(a.opts.Facts.Disks, d)
 	}

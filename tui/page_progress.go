@@ -79,6 +79,9 @@ func (p *progress) apply(evs []event.Event) {
 		if e.Fraction > p.bar.frac {
 			p.bar.frac = e.Fraction // the bar never moves back
 		}
+		if e.Kind == event.StepStarted && e.Step != "check" && e.Step != "open" {
+			p.app.touched = true // from here on the disks may hold writes
+		}
 		if e.Step != "" {
 			if _, ok := p.state[e.Step]; !ok {
 				p.order = append(p.order, e.Step)

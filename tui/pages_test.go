@@ -383,3 +383,38 @@ func TestBootDiskUnreadable(t *testing.T) {
 	h.wantPage(pgBoot)
 	h.want("/dev/sda cannot be used: cannot be read")
 }
+
+// The demo writes image files only: a device typed under "Other device"
+// is refused, and a refused device is not listed on the next pages.
+func TestDemoRefusesDevices(t *testing.T) {
+	opts := testOptions()
+	opts.Demo = true
+	opts.Backend.ProbeDisk = func(p string) (storage.Disk, error) {
+		switch p {
+		case "/dev/loop7":
+			return storage.Disk{Name: "loop7", Path: p, Size: 64 * gib, Transport: "loop"}, nil
+		case "/var/tmp/ro.img":
+			return storage.Disk{Name: "ro.img", Path: p, Size: 64 * gib, Transport: "file", ReadOnly: true}, nil
+		}
+		return storage.Disk{}, errors.New(p + ": no such file")
+	}
+	h := newHarness(t, opts)
+	h.toPage(pgBoot)
+	h.press(tcell.KeyDown, tcell.KeyDown, tcell.KeyDown, tcell.KeyEnter)
+	h.typeText("/dev/loop7")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgBoot)
+	h.want("the demo writes image files only")
+	for range len("/dev/loop7") {
+		h.press(tcell.KeyBackspace2)
+	}
+	h.typeText("/var/tmp/ro.img")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgBoot)
+	h.want("cannot be used: read-only")
+	for _, d := range h.a.opts.Facts.Disks {
+		if d.Path == "/dev/loop7" || d.Path == "/var/tmp/ro.img" {
+			t.Errorf("refused %s added to the disks", d.Path)
+		}
+	}
+}

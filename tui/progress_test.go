@@ -147,3 +147,25 @@ func TestProgressNeverBlocksEngine(t *testing.T) {
 	close(release)
 	h.waitFor("was installed", 3*time.Second)
 }
+
+// After a failed run that wrote, the quit dialog says so instead of
+// "Nothing has been written".
+func TestQuitAfterFailedRunSaysWritten(t *testing.T) {
+	opts := testOptions()
+	gate := make(chan struct{})
+	close(gate)
+	var got installer.Config
+	opts.Backend.Run = scriptedRun(gate, errors.New("write slot A: sha256 mismatch"), &got)
+	h := newHarness(t, opts)
+	h.press(tcell.KeyEscape)
+	h.want("Nothing has been written")
+	h.press(tcell.KeyEnter) // Stay
+	h.toPage(pgConfirm)
+	h.startRun()
+	h.waitFor("did not complete", 2*time.Second)
+	h.press(tcell.KeyEnter) // Retry: back to Confirm
+	h.wantPage(pgConfirm)
+	h.press(tcell.KeyEscape)
+	h.want("A run was started")
+	h.wantNot("Nothing has been written")
+}

@@ -154,21 +154,9 @@ func planFacts(path string, disks []string, stderr io.Writer) (installer.Facts, 
 
 // probeDiskArg describes an image file, or a block device from sysfs.
 func probeDiskArg(path string) (storage.Disk, error) {
-	st, err := os.Stat(path)
+	d, err := probeDisk(path)
 	if err != nil {
-		return storage.Disk{}, fmt.Errorf("--disk %s: %w", path, err)
+		return d, fmt.Errorf("--disk %w", err)
 	}
-	if st.Mode().IsRegular() {
-		return storage.ProbeImage(path)
-	}
-	all, err := storage.Probe("/sys", "/dev")
-	if err != nil {
-		return storage.Disk{}, fmt.Errorf("--disk %s: %w", path, err)
-	}
-	for _, d := range all {
-		if d.Path == path {
-			return d, nil
-		}
-	}
-	return storage.Disk{}, fmt.Errorf("--disk %s: not an image file nor a disk the probe lists", path)
+	return d, nil
 }
