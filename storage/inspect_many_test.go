@@ -147,7 +147,7 @@ func TestInstallationOfCounterOverflow(t *testing.T) {
 	}
 	fsys, _ := esp.OpenDevice(m, 0, size, 512)
 	for p, body := range map[string]string{"/node/product": "node\n", "/node/A/version": "1.0\n",
-		"/loader/entries/node-A.conf": "linux /node/A/vmlinuz\nversion 1.0\n",
+		"/loader/entries/node-A.conf":                         "linux /node/A/vmlinuz\nversion 1.0\n",
 		"/loader/entries/node-B+99999999999999999999999.conf": "linux /node/B/vmlinuz\nversion 2.0\n"} {
 		if err := fsys.WriteFile(p, strings.NewReader(body), int64(len(body))); err != nil {
 			t.Fatal(err)
