@@ -99,10 +99,16 @@ func claimOne(path, action string) (*os.File, error) {
 	if st.Mode&unix.S_IFMT == unix.S_IFBLK {
 		key = fmt.Sprintf("block-%d-%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
 	}
-	if err := os.MkdirAll(ClaimDir, 0o700); err != nil {
-		return nil, fmt.Errorf("claim %s: %w", path, err)
+	dir := ClaimDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		// Without root (the demo, image files): a private folder of this
+		// user; only the same user's installers can write the same file.
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("node-installer-claims-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("claim %s: %w", path, err)
+		}
 	}
-	f, err := os.OpenFile(filepath.Join(ClaimDir, key), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, key), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: %w", path, err)
 	}

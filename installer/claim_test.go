@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -70,4 +71,24 @@ func TestTwoInstallersOneDisk(t *testing.T) {
 		}
 	}
 	t.Logf("refusals: %d busy, %d changed since the plan", busy, changed)
+}
+
+// Without a writable ClaimDir (no root) the claim falls back to a private
+// folder instead of failing every install onto an image file.
+func TestClaimFallbackDir(t *testing.T) {
+	old := ClaimDir
+	t.Cleanup(func() { ClaimDir = old })
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o600)
+	ClaimDir = filepath.Join(blocker, "claims") // cannot be made: a file is in the way
+	img := filepath.Join(t.TempDir(), "disk.img")
+	os.WriteFile(img, make([]byte, 4096), 0o600)
+	f, err := claimOne(img, "install")
+	if err != nil {
+		t.Fatalf("claim without ClaimDir: %v", err)
+	}
+	defer f.Close()
+	if _, err := claimOne(img, "install"); err == nil || !strings.Contains(err.Error(), "busy") {
+		t.Errorf("second claim in the fallback folder: %v", err)
+	}
 }
