@@ -3,6 +3,7 @@ package installer
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +31,8 @@ func (c claims) release() {
 // claimPlan takes the claim of every disk the plan writes and then reads
 // each again: a disk another installer holds is refused at once ("busy:
 // another installer holds ... since ..."), and one whose contents changed
-// since the plan was made (another installer wrote it meanwhile) is
-// refused too. Both are ErrRefused: nothing was written.
+// since the plan was made (another installer wrote it meanwhile, even
+// the same layout again: storage.Fingerprint) is refused too. Both are ErrRefused: nothing was written.
 func claimPlan(plan Plan, action string) (claims, error) {
 	var c claims
 	for _, d := range planDisks(plan) {
@@ -42,10 +43,14 @@ func claimPlan(plan Plan, action string) (claims, error) {
 		}
 		c = append(c, f)
 		now := storage.Reread(d)
-		if was, is := storage.Contents(d), storage.Contents(now); was != is || now.ReadError != "" {
+		if storage.Fingerprint(d) != storage.Fingerprint(now) || now.ReadError != "" {
 			c.release()
-			if now.ReadError != "" {
+			was, is := storage.Contents(d), storage.Contents(now)
+			switch {
+			case now.ReadError != "":
 				is = "unreadable: " + now.ReadError
+			case was == is:
+				is = "another one" // rewritten alike: a new table, or an installation changed
 			}
 			return nil, fmt.Errorf("%w: %s changed since the plan was made (it held %s, now %s): another installer may have written it; plan again",
 				ErrRefused, d.Path, orNothing(was), orNothing(is))
@@ -93,24 +98,19 @@ func planDisks(p Plan) []storage.Disk {
 func claimOne(path, action string) (*os.File, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return nil, fmt.Errorf("claim %s: %w", path, err)
+		return nil, fmt.Errorf("%w: claim %s: %w", ErrRefused, path, err)
 	}
 	key := fmt.Sprintf("file-%d-%d", st.Dev, st.Ino)
 	if st.Mode&unix.S_IFMT == unix.S_IFBLK {
 		key = fmt.Sprintf("block-%d-%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
 	}
-	dir := ClaimDir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		// Without root (the demo, image files): a private folder of this
-		// user; only the same user's installers can write the same file.
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("node-installer-claims-%d", os.Getuid()))
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("claim %s: %w", path, err)
-		}
-	}
-	f, err := os.OpenFile(filepath.Join(dir, key), os.O_RDWR|os.O_CREATE, 0o600)
+	dir, err := claimDir()
 	if err != nil {
-		return nil, fmt.Errorf("claim %s: %w", path, err)
+		return nil, fmt.Errorf("%w: claim %s: %w", ErrRefused, path, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, key), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%w: claim %s: %w", ErrRefused, path, err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		defer f.Close()
@@ -118,10 +118,34 @@ func claimOne(path, action string) (*os.File, error) {
 			who, _ := os.ReadFile(f.Name())
 			return nil, fmt.Errorf("%w: busy: another installer holds %s (%s)", ErrRefused, path, strings.TrimSpace(orNothing(string(who))))
 		}
-		return nil, fmt.Errorf("claim %s: %w", path, err)
+		return nil, fmt.Errorf("%w: claim %s: %w", ErrRefused, path, err)
 	}
 	f.Truncate(0)
 	fmt.Fprintf(f, "%s by pid %d since %s", action, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
 	f.Sync()
 	return f, nil
+}
+
+// claimDir is ClaimDir, made if need be. A user who may not write /run
+// (an install onto an image file without root) gets a folder of their own
+// in the temporary directory instead: only root can write a block device,
+// and root always uses ClaimDir.
+func claimDir() (string, error) {
+	if err := os.MkdirAll(ClaimDir, 0o700); err == nil {
+		return ClaimDir, nil
+	}
+	// Without a writable ClaimDir (no root: the demo, image files) a private
+	// folder of this user; only the same user's installers meet there.
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("node-installer-claims-%d", os.Geteuid()))
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return "", err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || int(st.Uid) != os.Geteuid() || st.Mode&0o077 != 0 {
+		return "", fmt.Errorf("%s is not a private folder of this user", dir)
+	}
+	return dir, nil
 }

@@ -238,6 +238,10 @@ func Unwritable(d Disk) string {
 // Contents describes what a disk holds now ("" when it looks empty).
 func Contents(d Disk) string {
 	if d.Installation != nil {
+		if d.Installation.NotFinished {
+			// the marker: a run did not finish (or is writing it right now)
+			return "an unfinished installation of this product"
+		}
 		return "an installation of this product"
 	}
 	if d.Table != "" {

@@ -280,7 +280,7 @@ func contents(d *Disk, r io.ReaderAt) {
 	// whole-disk signatures, in one read
 	head := prefetch(r, 0, 128<<10)
 	t := readPartTable(head, d.Size, d.LogicalSector)
-	d.Table = t.Kind
+	d.Table, d.DiskGUID = t.Kind, t.DiskGUID
 	if t.Kind == "" {
 		s := DetectSignature(head, 0, d.Size)
 		d.Signature, d.Label = s.FSType, s.Label
@@ -453,7 +453,7 @@ func ProbeImage(path string) (Disk, error) {
 // sizes, mounts): the engine judges a disk again once it holds the claim.
 func Reread(d Disk) Disk {
 	n := d
-	n.Table, n.Signature, n.Label, n.Installation, n.ReadError = "", "", "", nil, ""
+	n.Table, n.DiskGUID, n.Signature, n.Label, n.Installation, n.ReadError = "", "", "", "", nil, ""
 	n.Partitions = nil
 	for _, p := range d.Partitions {
 		if p.Name != "" { // known to the kernel: keep its name and mount
@@ -462,4 +462,26 @@ func Reread(d Disk) Disk {
 	}
 	readContents(&n)
 	return n
+}
+
+// Fingerprint is what d holds, precisely enough that any write of an
+// installer changes it: the table with its disk GUID (new at every
+// partitioning), each partition's extent, type, name and filesystem,
+// the whole-disk signature and this product's installation (slots,
+// versions, default, boot counters, marker). What sysfs says (kernel
+// names, mounts) is not part of it. The engine compares the fingerprint
+// the plan judged with the one read under the disk's claim.
+func Fingerprint(d Disk) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "table=%s guid=%s sig=%s/%s err=%s", d.Table, d.DiskGUID, d.Signature, d.Label, d.ReadError)
+	for _, p := range d.Partitions {
+		fmt.Fprintf(&b, "\n%d %d+%d %s %q %s/%q", p.Number, p.Start, p.Size, p.TypeGUID, p.PartLabel, p.FSType, p.Label)
+	}
+	if in := d.Installation; in != nil {
+		fmt.Fprintf(&b, "\ninstallation %q unfinished=%v", in.Product, in.NotFinished)
+		for _, s := range in.Slots {
+			fmt.Fprintf(&b, " %s=%q/%v/%d/%d", s.Name, s.Version, s.Default, s.TriesLeft, s.TriesDone)
+		}
+	}
+	return b.String()
 }

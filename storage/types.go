@@ -87,6 +87,7 @@ type Disk struct {
 	ReadOnly       bool        `json:"read_only,omitempty"`
 	Transport      string      `json:"transport"`              // ata, scsi, usb, nvme, virtio, loop, file, ...
 	Table          string      `json:"table,omitempty"`        // "gpt", "dos", "" (none)
+	DiskGUID       string      `json:"disk_guid,omitempty"`    // GPT disk GUID or DOS disk id: new at every partitioning
 	Signature      string      `json:"signature,omitempty"`    // whole-disk filesystem signature, if any
 	Label          string      `json:"label,omitempty"`        // whole-disk filesystem label, if any
 	BackingFile    string      `json:"backing_file,omitempty"` // loop devices: the file behind it
