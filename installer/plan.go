@@ -63,6 +63,11 @@ func MakePlan(cfg Config, facts Facts) Plan {
 	}
 	p.Problems = append(p.Problems, cfg.Validate()...)
 	p.Warnings = append(p.Warnings, hashWarnings(cfg)...)
+	for _, d := range facts.Disks {
+		for _, n := range d.Notes { // what the probe left unread
+			p.Warnings = append(p.Warnings, fmt.Sprintf("disk %s: %s", d.Path, n))
+		}
+	}
 	disks := slices.Clone(facts.Disks)
 	storage.SortDisks(disks)
 	spec := cfg.Storage

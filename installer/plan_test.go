@@ -232,3 +232,18 @@ func BenchmarkPlan64Disks(b *testing.B) {
 		}
 	}
 }
+
+// What the probe left unread on a disk (an ESP over its read budget, too
+// many loader entries) is a plan warning naming the disk, whichever disk
+// it is: a crafted stick is seen, not silently half-read.
+func TestPlanWarnsOfUnreadDisks(t *testing.T) {
+	facts := loadProfile(t, "sata2-usbboot")
+	last := &facts.Disks[len(facts.Disks)-1]
+	last.Notes = []string{"ESP (partition 1): not read to the end (still reading after 3s): an installation there is not seen"}
+	cfg, _ := ParseCmdline("storage_init=/dev/sda")
+	p := MakePlan(cfg, facts)
+	want := "disk " + last.Path + ": ESP (partition 1): not read to the end"
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), want) || !strings.Contains(p.Text(), "warning: "+want) {
+		t.Errorf("no warning %q:\n%s", want, p.Text())
+	}
+}

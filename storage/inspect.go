@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -112,7 +113,10 @@ func inspectReader(rep *Report, r io.ReaderAt, ss int) {
 		if p.FSType != "vfat" || (p.TypeGUID != TypeESP && p.TypeGUID != "0xef" && p.Name != "EFI") {
 			continue
 		}
-		inst, notes, err := InstallationOf(r, p.Start, min(p.Size, rep.Size-p.Start))
+		inst, notes, capped, err := readESP(r, p.Start, min(p.Size, rep.Size-p.Start))
+		if capped != "" && err == nil && !slices.Contains(notes, capped) {
+			notes = append(notes, capped)
+		}
 		if err != nil {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("ESP (partition %d): %v", p.Number, err))
 			continue

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"node-installer/internal/bls"
@@ -22,6 +23,69 @@ var entryRe = regexp.MustCompile(`^node-([A-Za-z0-9]+)(?:\+(\d+)(?:-(\d+))?)?\.c
 // maxEntries bounds the loader entries read from one ESP: an installation
 // has two or three; a crafted stick may have thousands.
 const maxEntries = 64
+
+// entriesCapNote begins the note of an ESP with more than maxEntries.
+const entriesCapNote = "more than %d loader entries named like this product's: "
+
+// espBudget bounds what reading one ESP may cost: a stick that answers
+// slowly or a crafted filesystem must not stall the probe that auto and
+// the TUI run over every disk (the FAT and directory caps of read-only
+// opens come first: esp.ErrTooLarge).
+var espBudget = struct {
+	bytes int64
+	time  time.Duration
+}{64 << 20, 3 * time.Second}
+
+// budgetReader reads until the budget is spent, then fails every read.
+type budgetReader struct {
+	r     io.ReaderAt
+	left  int64
+	until time.Time
+	spent string // why it stopped, "" while it reads
+}
+
+var errBudget = errors.New("read budget of the ESP spent")
+
+func newBudgetReader(r io.ReaderAt) *budgetReader {
+	return &budgetReader{r: r, left: espBudget.bytes, until: time.Now().Add(espBudget.time)}
+}
+
+func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
+	if b.spent == "" {
+		switch {
+		case int64(len(p)) > b.left:
+			b.spent = "more than " + humanBytes(espBudget.bytes) + " to read"
+		case time.Now().After(b.until):
+			b.spent = fmt.Sprintf("still reading after %v", espBudget.time)
+		}
+	}
+	if b.spent != "" {
+		return 0, errBudget
+	}
+	b.left -= int64(len(p))
+	return b.r.ReadAt(p, off)
+}
+
+// readESP is InstallationOf within espBudget; capped says what was left
+// unread (the budget, the FAT or directory caps, the entries cap), "" if
+// nothing: the probe and inspect warn of it, naming the disk.
+func readESP(r io.ReaderAt, start, size int64) (inst *Installation, notes []string, capped string, err error) {
+	br := newBudgetReader(r)
+	inst, notes, err = InstallationOf(br, start, size)
+	switch {
+	case br.spent != "":
+		capped = "not read to the end (" + br.spent + "): an installation there is not seen"
+	case errors.Is(err, esp.ErrTooLarge):
+		capped = err.Error()
+	default:
+		for _, n := range notes {
+			if strings.HasPrefix(n, fmt.Sprintf(entriesCapNote, maxEntries)) {
+				capped = n
+			}
+		}
+	}
+	return inst, notes, capped, err
+}
 
 // entrySlot is the slot an entry of this product boots.
 func entrySlot(e bls.Entry) string { return strings.TrimPrefix(e.Base, "node-") }
@@ -68,7 +132,7 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 			continue
 		}
 		if read0++; read0 > maxEntries {
-			notes = append(notes, fmt.Sprintf("more than %d loader entries named like this product's: only the first %d were read", maxEntries, maxEntries))
+			notes = append(notes, fmt.Sprintf(entriesCapNote+"only the first %d were read", maxEntries, maxEntries))
 			break
 		}
 		if m := entryRe.FindStringSubmatch(n); m[2] != "" {

@@ -52,13 +52,9 @@ func writeManyEntriesESP(t *testing.T) {
 	}
 }
 
-// Reading that ESP is linear and capped: well under half a second, with a
-// note that says what was left out. It took 12.5 s before (every lookup
-// parsed the whole directory again).
-func TestInspectManyLoaderEntries(t *testing.T) {
-	if updating() {
-		writeManyEntriesESP(t)
-	}
+// manyEntriesImage is the ESP of manyEntriesESP, unpacked.
+func manyEntriesImage(t *testing.T) []byte {
+	t.Helper()
 	zf, err := os.Open(manyEntriesESP)
 	if err != nil {
 		t.Fatalf("%v (go test -run TestInspectManyLoaderEntries -update writes it)", err)
@@ -72,6 +68,17 @@ func TestInspectManyLoaderEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// Reading that ESP is linear and capped: well under half a second, with a
+// note that says what was left out. It took 12.5 s before (every lookup
+// parsed the whole directory again).
+func TestInspectManyLoaderEntries(t *testing.T) {
+	if updating() {
+		writeManyEntriesESP(t)
+	}
+	data := manyEntriesImage(t)
 	size := int64(len(data))
 	start := time.Now()
 	inst, notes, err := InstallationOf(bytes.NewReader(data), 0, size)
@@ -109,6 +116,9 @@ func TestInspectManyLoaderEntries(t *testing.T) {
 	t.Logf("ProbeImage: %v", time.Since(start))
 	if err != nil || d.Installation == nil || time.Since(start) > 500*time.Millisecond {
 		t.Errorf("ProbeImage: %v, installation %v, %v", err, d.Installation, time.Since(start))
+	}
+	if len(d.Notes) != 1 || !strings.HasPrefix(d.Notes[0], "ESP (partition 1): more than 64 loader entries") {
+		t.Errorf("the probe does not say what it left unread: %q", d.Notes)
 	}
 }
 
@@ -168,5 +178,47 @@ func TestInstallationOfCounterOverflow(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(notes, "\n"), "boot counter out of range") {
 		t.Errorf("notes %q", notes)
+	}
+}
+
+// slowReader answers every read after a pause (a failing USB stick).
+type slowReader struct {
+	r     io.ReaderAt
+	pause time.Duration
+}
+
+func (s slowReader) ReadAt(b []byte, off int64) (int, error) {
+	time.Sleep(s.pause)
+	return s.r.ReadAt(b, off)
+}
+
+// What the probe reads of one ESP is bounded in bytes and time: past
+// either, it stops and says so, and the plan warns naming the disk.
+func TestESPReadBudget(t *testing.T) {
+	data := manyEntriesImage(t)
+	saved := espBudget
+	t.Cleanup(func() { espBudget = saved })
+	for _, tt := range []struct {
+		name  string
+		bytes int64
+		time  time.Duration
+		pause time.Duration
+		want  string
+	}{
+		{"bytes", 256 << 10, time.Minute, 0, "not read to the end (more than 256.0 KiB to read)"},
+		{"time", 1 << 30, 20 * time.Millisecond, 5 * time.Millisecond, "not read to the end (still reading after 20ms)"},
+		{"within", 1 << 30, time.Minute, 0, "more than 64 loader entries named like this product's"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			espBudget.bytes, espBudget.time = tt.bytes, tt.time
+			start := time.Now()
+			_, _, capped, _ := readESP(slowReader{bytes.NewReader(data), tt.pause}, 0, int64(len(data)))
+			if !strings.Contains(capped, tt.want) {
+				t.Errorf("capped %q, want %q", capped, tt.want)
+			}
+			if took := time.Since(start); took > tt.time+time.Second {
+				t.Errorf("took %v with a budget of %v", took, tt.time)
+			}
+		})
 	}
 }

@@ -323,7 +323,11 @@ func esps(d *Disk, r io.ReaderAt) (inst *Installation) {
 		if p.FSType != "vfat" || (p.TypeGUID != TypeESP && p.PartLabel != "EFI") || p.Size <= 0 {
 			continue
 		}
-		if i, _, err := InstallationOf(r, p.Start, min(p.Size, d.Size-p.Start)); err == nil && i != nil {
+		i, _, capped, err := readESP(r, p.Start, min(p.Size, d.Size-p.Start))
+		if capped != "" {
+			d.Notes = append(d.Notes, fmt.Sprintf("ESP (partition %d): %s", p.Number, capped))
+		}
+		if err == nil && i != nil {
 			return i
 		}
 	}
@@ -453,7 +457,7 @@ func ProbeImage(path string) (Disk, error) {
 // sizes, mounts): the engine judges a disk again once it holds the claim.
 func Reread(d Disk) Disk {
 	n := d
-	n.Table, n.DiskGUID, n.Signature, n.Label, n.Installation, n.ReadError = "", "", "", "", nil, ""
+	n.Table, n.DiskGUID, n.Signature, n.Label, n.Installation, n.ReadError, n.Notes = "", "", "", "", nil, "", nil
 	n.Partitions = nil
 	for _, p := range d.Partitions {
 		if p.Name != "" { // known to the kernel: keep its name and mount

@@ -96,8 +96,11 @@ type Disk struct {
 	// ReadError is why the disk could not be read: what it holds is then
 	// unknown, and it is never offered for writing.
 	ReadError string `json:"read_error,omitempty"`
-	InUse     string `json:"in_use,omitempty"` // why it is busy ("mounted at /", "swap"), "" if free
-	BootMedia bool   `json:"boot_media,omitempty"`
+	// Notes say what the probe did not read to the end (an ESP over its
+	// read budget, loader entries beyond the cap): the plan warns of them.
+	Notes     []string `json:"notes,omitempty"`
+	InUse     string   `json:"in_use,omitempty"` // why it is busy ("mounted at /", "swap"), "" if free
+	BootMedia bool     `json:"boot_media,omitempty"`
 	// Installation is this product's installation found on the disk, if any.
 	Installation *Installation `json:"installation,omitempty"`
 }

@@ -41,6 +41,18 @@ type FileInfo struct {
 // maxFATBytes bounds the memory a (possibly hostile) FAT may take.
 const maxFATBytes = 256 << 20
 
+// Read-only opens inspect disks that may not be ours (a stick someone
+// plugged in): they read a FAT of at most maxReadOnlyFATBytes (8 Mi
+// clusters, 32 GiB at 4 KiB clusters: larger than any ESP) and a
+// directory of at most maxDirBytes (65536 entries, FAT's own limit).
+// ErrTooLarge is what they return beyond those caps.
+var ErrTooLarge = errors.New("too large to be read")
+
+const (
+	maxReadOnlyFATBytes = 32 << 20
+	maxDirBytes         = 65536 * 32
+)
+
 // Open opens the FAT32 filesystem at [start, start+size) of the disk or
 // image at diskPath for reading and writing. The open is not exclusive:
 // the installer's disk target holds the exclusive claim. sectorSize is
@@ -110,6 +122,10 @@ func open(dev Device, start, size int64, sectorSize int, ro bool) (*FS, error) {
 	g.clusters = data / g.secPerClus
 	if int64(g.clusters+2)*4 > int64(g.fatSectors)*int64(g.sectorSize) || (g.clusters+2)*4 > maxFATBytes {
 		return bad(fmt.Sprintf("FAT of %d sectors for %d clusters", g.fatSectors, g.clusters))
+	}
+	if ro && (g.clusters+2)*4 > maxReadOnlyFATBytes {
+		return nil, fmt.Errorf("FAT32 filesystem at offset %d: its FAT of %d MiB (%d clusters) is larger than an ESP's (at most %d MiB are read): %w",
+			start, (g.clusters+2)*4>>20, g.clusters, maxReadOnlyFATBytes>>20, ErrTooLarge)
 	}
 	f := &FS{dev: dev, base: start, g: g, rootClus: le.Uint32(b[44:]), dirty: map[int]bool{}, readOnly: ro,
 		label: strings.TrimRight(string(b[71:82]), " ")}
@@ -314,6 +330,9 @@ func (f *FS) readDir(c uint32) (*dir, error) {
 	chain, err := f.chain(c)
 	if err != nil {
 		return nil, err
+	}
+	if f.readOnly && len(chain)*f.g.clusterBytes() > maxDirBytes {
+		return nil, fmt.Errorf("directory of %d clusters: more than FAT's %d entries: %w", len(chain), maxDirBytes/32, ErrTooLarge)
 	}
 	data, err := f.readChain(chain)
 	if err != nil {
