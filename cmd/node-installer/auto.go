@@ -282,7 +282,9 @@ func (r *autoRun) finish(code int) {
 func autoExitText(code int) string {
 	switch code {
 	case installer.ExitInvalid:
-		return "the kernel arguments have problems; nothing was written"
+		// the kernel arguments, the answer file, the plan or the disks'
+		// state (another installer holds one): the lines above say which
+		return "refused for the problems above; nothing was written"
 	case installer.ExitMedia:
 		return "the media bundle is unusable; nothing was written"
 	case installer.ExitVerify:

@@ -103,6 +103,9 @@ func TestAutoTwoProcessesOneDisk(t *testing.T) {
 					!strings.Contains(outs[k], "installation of this product (add reinstall") && !strings.Contains(outs[k], "partition table") {
 					t.Errorf("pair %d, run %d refused without saying why:\n%s", i, k, outs[k])
 				}
+				if strings.Contains(outs[k], "kernel arguments have problems") || !strings.Contains(outs[k], "refused for the problems above; nothing was written (exit code 3)") {
+					t.Errorf("pair %d, run %d: the last word blames the kernel arguments or is missing:\n%s", i, k, outs[k])
+				}
 			default:
 				t.Errorf("pair %d (offset %v, second %q), run %d: exit %d:\n%s", i, offset, second, k, code, outs[k])
 			}
