@@ -208,6 +208,7 @@ func TestClaimWithoutRoot(t *testing.T) {
 		t.Errorf("no private claim folder: %v", err)
 	}
 }
+
 // Without a writable ClaimDir (no root) the claim falls back to a private
 // folder instead of failing every install onto an image file.
 func TestClaimFallbackDir(t *testing.T) {
