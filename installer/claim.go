@@ -115,15 +115,28 @@ func claimOne(path, action string) (*os.File, error) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		defer f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			who, _ := os.ReadFile(f.Name())
-			return nil, fmt.Errorf("%w: busy: another installer holds %s (%s)", ErrRefused, path, strings.TrimSpace(orNothing(string(who))))
+			return nil, fmt.Errorf("%w: busy: another installer holds %s (%s)", ErrRefused, path, holder(f.Name()))
 		}
 		return nil, fmt.Errorf("%w: claim %s: %w", ErrRefused, path, err)
 	}
-	f.Truncate(0)
-	fmt.Fprintf(f, "%s by pid %d since %s", action, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
-	f.Sync()
+	// Written over the old text and cut after, so that a reader never
+	// finds the file empty once a holder has written it.
+	who := fmt.Sprintf("%s by pid %d since %s", action, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+	f.WriteAt([]byte(who), 0)
+	f.Truncate(int64(len(who)))
 	return f, nil
+}
+
+// holder is who holds a claim, as its holder wrote it. A holder that has
+// just taken the lock may not have written yet: wait for it a little.
+func holder(name string) string {
+	for range 20 {
+		if who, _ := os.ReadFile(name); len(strings.TrimSpace(string(who))) > 0 {
+			return strings.TrimSpace(string(who))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return "who is not known"
 }
 
 // claimDir is ClaimDir, made if need be. A user who may not write /run
