@@ -184,11 +184,36 @@ func TestApplyCmdlineOverAnswerFile(t *testing.T) {
 		{"disks from the kernel", cfg.Storage.Disks[0].Path, "/dev/vda"},
 		{"boot params appended", strings.Join(cfg.BootParams, " "), "intel_iommu=on console=ttyS0"},
 		{"password kept", cfg.Host.AdminPW, hash6},
+		{"what the kernel replaced is named", strings.Join(cfg.Overridden, "\n"), strings.Join([]string{
+			"network.hostname: the kernel argument hostname= wins over the answer file line 19",
+			"storage.volumes.Swap: the kernel argument storage_vol= wins over the answer file line 10",
+			"storage.init: the kernel argument storage_init= wins over the answer file line 4",
+			"storage.disks[0]: the kernel argument storage_init= wins over the answer file line 6",
+			"action: the kernel argument reinstall wins over the answer file line 2",
+			"network.ips[0]: the kernel argument ip= wins over the answer file line 15",
+		}, "\n")},
 	}
 	for _, c := range checks {
 		if !cmp.Equal(c.got, c.want, cmpConfig...) {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+// A plain-text password in the answer file that adminpw= replaces was
+// dropped without a word: the plan says the kernel argument wins, and
+// the plain text is in no output.
+func TestAdminPWOverAnswerFile(t *testing.T) {
+	cfg := Defaults()
+	LoadAnswerFile(strings.NewReader("host:\n  adminpw: hunter2plain\n"), &cfg)
+	ApplyCmdline(&cfg, "adminpw="+hash6+" storage_init=/dev/vda")
+	p := MakePlan(cfg, Facts{Firmware: "uefi", MemBytes: 8 << 30, Disks: []storage.Disk{{Path: "/dev/vda", Size: 64 << 30}}})
+	text := p.Text()
+	if want := "warning: host.adminpw: the kernel argument adminpw= wins over the answer file line 2"; !strings.Contains(text, want) {
+		t.Errorf("plan does not say which password wins (%q):\n%s", want, text)
+	}
+	if strings.Contains(text, "hunter2plain") || strings.Contains(text, hash6) {
+		t.Errorf("plan shows a password:\n%s", text)
 	}
 }
 

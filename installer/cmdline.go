@@ -3,6 +3,7 @@ package installer
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -177,11 +178,25 @@ func (p *argParser) problem(field string, prm cmdline.Param, format string, args
 // origin records that field came from prm. The origins of its
 // sub-fields are dropped: they came from what prm replaced (an answer
 // file), and a problem there must name prm.
+// A value the answer file set is noted as overridden: the plan says which
+// one wins.
 func (p *argParser) origin(field string, prm cmdline.Param) {
-	for f := range p.cfg.Origins {
-		if strings.HasPrefix(f, field) && len(f) > len(field) && (f[len(field)] == '.' || f[len(field)] == '[') {
+	from := ""
+	for f, o := range p.cfg.Origins {
+		sub := strings.HasPrefix(f, field) && len(f) > len(field) && (f[len(field)] == '.' || f[len(field)] == '[')
+		if (sub || f == field) && strings.HasPrefix(o.Arg, answerArg) && (from == "" || o.Arg < from) {
+			from = o.Arg
+		}
+		if sub {
 			delete(p.cfg.Origins, f)
 		}
+	}
+	if from != "" && !slices.ContainsFunc(p.cfg.Overridden, func(s string) bool { return strings.HasPrefix(s, field+":") }) {
+		arg := prm.Key
+		if prm.HasValue {
+			arg += "="
+		}
+		p.cfg.Overridden = append(p.cfg.Overridden, fmt.Sprintf("%s: the kernel argument %s wins over the %s", field, arg, from))
 	}
 	p.cfg.Origins[field] = Origin{Arg: prm.Key, Value: shown(prm)}
 }

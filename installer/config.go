@@ -87,6 +87,8 @@ type Config struct {
 	// Origins maps a field path ("storage.volumes.Swap") to the kernel
 	// argument it came from, so problems can name it.
 	Origins map[string]Origin `json:"-"`
+	// Overridden names each answer-file value a kernel argument replaced.
+	Overridden []string `json:"-"`
 }
 
 // Origin is where a Config field's value came from.
