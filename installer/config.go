@@ -33,6 +33,8 @@ type Host struct {
 	RootPW    string `json:"rootpw,omitempty"`
 	SSHPwAuth *bool  `json:"ssh_pwauth,omitempty"`
 	Keyboard  string `json:"keyboard,omitempty"`
+	// SSHKeys are the admin's SSH authorized keys, one OpenSSH public key a line.
+	SSHKeys []string `json:"ssh_authorized_keys,omitempty"`
 }
 
 // Services holds the service settings persisted to the target.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"node-installer/internal/event"
+	"node-installer/network"
 )
 
 // Config partition layout (the on-disk contract).
@@ -57,47 +58,90 @@ func writeFile(root, rel string, data []byte, mode os.FileMode) error {
 	return os.Chmod(p, mode) // WriteFile's mode is masked by the umask
 }
 
-// writeConfig populates the Config partition: hostname, password hashes
-// (0600, the only place they are written), the effective Config with
-// secrets masked, and the rendered network files.
+// writeConfig populates the Config partition.
 func (j *installJob) writeConfig() error {
 	return j.ext4(j.configPart, func(dir string) error {
-		if h := j.cfg.Network.Hostname; h != "" {
-			if err := writeFile(dir, cfgHostname, []byte(h+"\n"), 0o644); err != nil {
-				return err
-			}
-		}
-		if err := os.MkdirAll(filepath.Join(dir, cfgShadowDir), 0o700); err != nil {
+		return PersistConfig(dir, j.cfg, j.netFiles)
+	})
+}
+
+// PersistConfig writes the Config partition's tree under dir: hostname,
+// password hashes (0600, the only place they are written), the effective
+// Config with secrets masked, the network group (netFiles, rendered from
+// the network plan) and every service group (RenderGroup). A group's
+// folder is replaced whole, so a file no longer rendered is gone.
+func PersistConfig(dir string, cfg Config, netFiles []network.File) error {
+	if h := cfg.Network.Hostname; h != "" {
+		if err := writeFile(dir, cfgHostname, []byte(h+"\n"), 0o644); err != nil {
 			return err
 		}
-		for name, hash := range map[string]string{"admin": j.cfg.Host.AdminPW, "root": j.cfg.Host.RootPW} {
-			if hash == "" {
-				continue
-			}
-			if err := writeFile(dir, filepath.Join(cfgShadowDir, name), []byte(hash+"\n"), 0o600); err != nil {
-				return err
-			}
+	} else if err := os.Remove(filepath.Join(dir, cfgHostname)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, cfgShadowDir), 0o700); err != nil {
+		return err
+	}
+	for name, hash := range map[string]string{AdminUser: cfg.Host.AdminPW, "root": cfg.Host.RootPW} {
+		if hash == "" || hash == masked {
+			continue
 		}
-		data, err := json.MarshalIndent(MaskedConfig(j.cfg), "", "  ")
+		if err := writeFile(dir, filepath.Join(cfgShadowDir, name), []byte(hash+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
+	data, err := json.MarshalIndent(MaskedConfig(cfg), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFile(dir, cfgConfigJSON, append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	if err := PersistGroup(dir, GroupNetwork, netFiles); err != nil {
+		return err
+	}
+	for _, g := range ServiceGroups {
+		files, err := RenderGroup(cfg, g)
 		if err != nil {
 			return err
 		}
-		if err := writeFile(dir, cfgConfigJSON, append(data, '\n'), 0o600); err != nil {
+		if err := PersistGroup(dir, g, files); err != nil {
 			return err
 		}
-		for _, f := range j.netFiles {
-			rel := filepath.Clean("/" + f.Path)[1:] // never outside the tree
-			mode := f.Mode
-			if mode == 0 {
-				mode = 0o644
-			}
-			if err := writeFile(dir, filepath.Join(cfgNetworkDir, rel), f.Data, mode); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
+
+// PersistGroup replaces the group's folder under dir by files.
+func PersistGroup(dir, group string, files []network.File) error {
+	gdir := filepath.Join(dir, group)
+	if err := os.RemoveAll(gdir); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := writeFile(gdir, NodePath(f.Path), f.Data, FileMode(f)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NodePath cleans a node file's path: relative, never outside the tree.
+func NodePath(p string) string { return filepath.Clean("/" + p)[1:] }
+
+// FileMode is f's mode, 0644 when unset.
+func FileMode(f network.File) os.FileMode {
+	if f.Mode == 0 {
+		return 0o644
+	}
+	return f.Mode
+}
+
+// Config partition paths of the settings, relative to its root.
+const (
+	ConfigHostnameFile = cfgHostname
+	ConfigShadowDir    = cfgShadowDir
+	ConfigJSONFile     = cfgConfigJSON
+)
 
 // writeLogging puts the install log on the Logging partition: the log
 // file when there is one, else the event stream recorded so far.

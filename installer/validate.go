@@ -270,6 +270,11 @@ func (v *validator) host() {
 	if h.Keyboard != "" && !keyboardRe.MatchString(h.Keyboard) {
 		v.add("host.keyboard", "expects a keymap name such as us, de, de-latin1, fr-bepo")
 	}
+	for i, k := range h.SSHKeys {
+		if err := CheckSSHKey(k); err != nil {
+			v.add(fmt.Sprintf("host.ssh_authorized_keys[%d]", i), "%v", err)
+		}
+	}
 }
 
 var (

@@ -3,11 +3,10 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"unicode"
 
-	"github.com/go-crypt/crypt"
-	"github.com/go-crypt/crypt/algorithm/shacrypt"
 	"github.com/rivo/tview"
+
+	"node-installer/internal/passwd"
 )
 
 // password is the Admin password page: typed twice, never shown.
@@ -100,57 +99,14 @@ func validatePassword(pw1, pw2 string, keep bool) []FieldError {
 	return nil
 }
 
-// passwordStrength judges pw: a message and whether it is acceptable.
-func passwordStrength(pw string) (string, bool) {
-	var lower, upper, digit, other int
-	for _, r := range pw {
-		switch {
-		case unicode.IsLower(r):
-			lower = 1
-		case unicode.IsUpper(r):
-			upper = 1
-		case unicode.IsDigit(r):
-			digit = 1
-		default:
-			other = 1
-		}
-	}
-	classes := lower + upper + digit + other
-	n := len([]rune(pw))
-	switch {
-	case n < 8:
-		return fmt.Sprintf("too short: %d characters, at least 8 needed", n), false
-	case classes < 3 && n < 16:
-		return fmt.Sprintf("too weak: use 3 kinds of characters (has %d) or at least 16 characters", classes), false
-	case n >= 12 && classes >= 3:
-		return "strong", true
-	default:
-		return "acceptable", true
-	}
-}
+// passwordStrength judges pw (the one rule: internal/passwd).
+func passwordStrength(pw string) (string, bool) { return passwd.Strength(pw) }
 
-// HashPassword returns the SHA-512 crypt ($6$) hash of pw, as
-// `openssl passwd -6` would, with a random salt.
-func HashPassword(pw string) (string, error) {
-	h, err := shacrypt.New(shacrypt.WithSHA512(), shacrypt.WithIterations(shacrypt.IterationsDefaultOmitted))
-	if err != nil {
-		return "", fmt.Errorf("sha512-crypt: %w", err)
-	}
-	d, err := h.Hash(pw)
-	if err != nil {
-		return "", fmt.Errorf("hash admin password: %w", err)
-	}
-	return d.Encode(), nil
-}
+// HashPassword returns the SHA-512 crypt ($6$) hash of pw (internal/passwd).
+func HashPassword(pw string) (string, error) { return passwd.Hash(pw) }
 
-// CheckPassword reports whether pw matches the crypt hash ($6$, $5$, $1$...).
-func CheckPassword(pw, hash string) (bool, error) {
-	ok, err := crypt.CheckPassword(pw, hash)
-	if err != nil {
-		return false, fmt.Errorf("check password against the installed hash: %w", err)
-	}
-	return ok, nil
-}
+// CheckPassword reports whether pw matches the crypt hash (internal/passwd).
+func CheckPassword(pw, hash string) (bool, error) { return passwd.Check(pw, hash) }
 
 // currentPassword asks for the installed admin password before an
 // upgrade-type action (Upgrade, Downgrade, Repair, Uninstall).
