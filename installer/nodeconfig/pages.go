@@ -90,7 +90,7 @@ func Keyboard(o Options, keymap string) (Result, error) {
 
 // Logging is the Logging page's input; nil / "" switch a setting off.
 type Logging struct {
-	Syslog, Netconsole          *installer.HostPort
+	Syslog, Netconsole         *installer.HostPort
 	RotateMaxSize, RotateEvery string
 }
 
