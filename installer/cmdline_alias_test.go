@@ -1,7 +1,7 @@
 package installer
 
 import (
-	"reflect"
+	"github.com/google/go-cmp/cmp"
 	"strings"
 	"testing"
 )
@@ -22,7 +22,7 @@ func TestOvirtAliases(t *testing.T) {
 		a, aps := ParseCmdline(tc.alias)
 		c, cps := ParseCmdline(tc.canonical)
 		a.Origins, c.Origins = nil, nil
-		if len(aps) > 0 || len(cps) > 0 || !reflect.DeepEqual(a, c) {
+		if len(aps) > 0 || len(cps) > 0 || !cmp.Equal(a, c, cmpConfig...) {
 			t.Errorf("%q gives %+v (%v), %q gives %+v (%v)", tc.alias, a, aps, tc.canonical, c, cps)
 		}
 	}

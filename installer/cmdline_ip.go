@@ -54,6 +54,7 @@ func (p *argParser) ip(prm cmdline.Param) {
 		p.problem(field, prm, "%v", err)
 		return
 	}
+	ip.Arg = prm.Key + "=" + prm.Value
 	if pending != nil {
 		if p.ovirtIP != nil {
 			p.problem(field, prm, "a second ip=ADDR without an interface; use the dracut form ip=ADDR::GW:MASK::IFACE:none for more interfaces")

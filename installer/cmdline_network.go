@@ -177,7 +177,7 @@ func (p *argParser) bond(prm cmdline.Param) {
 		p.problem(field, prm, "expects NAME:SLAVE,SLAVE[:OPTIONS[:MTU]] (the slaves are required)")
 		return
 	}
-	b := network.Bond{Name: f[0], Slaves: strings.Split(f[1], ","), Options: network.DefaultBondOptions}
+	b := network.Bond{Name: f[0], Slaves: strings.Split(f[1], ","), Options: network.DefaultBondOptions, Arg: prm.Key + "=" + prm.Value}
 	if len(f) > 2 && strings.TrimSpace(f[2]) != "" {
 		b.Options = strings.Join(strings.FieldsFunc(f[2], func(r rune) bool {
 			return r == ',' || r == ';' || r == ' ' || r == '\t'

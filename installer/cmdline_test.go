@@ -19,11 +19,14 @@ const (
 	hashY = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
 )
 
-// cmpConfig compares Configs, netip values included, Origins excluded.
+// cmpConfig compares Configs, netip values included, Origins and the
+// arguments as given (what problems show) excluded.
 var cmpConfig = []cmp.Option{
 	cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
 	cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
 	cmpopts.IgnoreFields(Config{}, "Origins"),
+	cmpopts.IgnoreFields(network.IP{}, "Arg"),
+	cmpopts.IgnoreFields(network.Bond{}, "Arg"),
 	cmpopts.EquateEmpty(),
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"node-installer/internal/crypthash"
+	"node-installer/internal/event"
 	"node-installer/network"
 	"node-installer/storage"
 )
@@ -294,6 +295,11 @@ func problemsOf(err error, field, arg string) Problems {
 		var ce *storage.ChoiceError
 		if errors.As(e, &ce) {
 			ps = append(ps, Problem{Field: field, Arg: ce.Arg, Value: ce.Value, Msg: ce.Msg})
+			continue
+		}
+		var ae *network.ArgError
+		if errors.As(e, &ae) {
+			ps = append(ps, Problem{Field: field, Arg: ae.Arg, Value: event.Redact(ae.Value), Msg: ae.Msg})
 			continue
 		}
 		msg := e.Error()

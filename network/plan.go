@@ -166,8 +166,40 @@ func newBuilder(cfg Config, nics []NIC) *builder {
 }
 
 func (b *builder) fail(format string, a ...any) {
-	b.errs = append(b.errs, fmt.Errorf(format, a...))
+	b.add(fmt.Errorf(format, a...))
 }
+
+// failArg reports a problem of one argument, arg being key=value as
+// given ("ip=:::::br0:dhcp"); an arg that is no key=value (a summary such
+// as "no BOOTIF=") prefixes the message.
+func (b *builder) failArg(arg, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	k, v, ok := strings.Cut(arg, "=")
+	if !ok || k == "" || strings.ContainsAny(k, " (") {
+		b.fail("%s: %s", arg, msg)
+		return
+	}
+	b.add(&ArgError{Arg: k, Value: v, Msg: msg})
+}
+
+// add records a problem once: several steps may find the same one.
+func (b *builder) add(err error) {
+	for _, e := range b.errs {
+		if e.Error() == err.Error() {
+			return
+		}
+	}
+	b.errs = append(b.errs, err)
+}
+
+// ArgError is a problem of one argument: its key and value as given.
+type ArgError struct {
+	Arg   string // the key: ip, bond, BOOTIF...
+	Value string // the value as given
+	Msg   string
+}
+
+func (e *ArgError) Error() string { return e.Arg + "=" + e.Value + ": " + e.Msg }
 
 func (b *builder) nic(name string) (NIC, bool) {
 	for _, n := range b.nics {
@@ -205,14 +237,14 @@ func (b *builder) build() (Plan, error) {
 	b.checkNTP()
 	b.checkBond()
 	if cfg.Layout != "" && cfg.Layout != "direct" && cfg.Layout != "bridged" {
-		b.fail("network_layout=%s: expected direct or bridged", cfg.Layout)
+		b.failArg("network_layout="+cfg.Layout, "expected direct or bridged")
 	}
 	if cfg.VLAN != 0 && (cfg.VLAN < 1 || cfg.VLAN > 4094) {
-		b.fail("vlan=%d: VLAN id outside 1-4094", cfg.VLAN)
+		b.failArg(fmt.Sprintf("vlan=%d", cfg.VLAN), "VLAN id outside 1-4094")
 	}
 	if cfg.Hostname != "" {
 		if err := CheckHostname(cfg.Hostname); err != nil {
-			b.fail("hostname=%s: %v", cfg.Hostname, err)
+			b.failArg("hostname="+cfg.Hostname, "%v", err)
 		}
 		b.p.Hostname = cfg.Hostname
 		b.hostSrc = "hostname="
@@ -225,7 +257,7 @@ func (b *builder) build() (Plan, error) {
 		b.stack(groups)
 	} else if b.p.Pending() {
 		for _, g := range groups[1:] {
-			b.fail("ip=...:%s: other interfaces need a fixed BOOTIF= (not link)", g.name)
+			b.failArg(ipArg(g.ips[0]), "other interfaces (%s) need a fixed BOOTIF= (not link)", g.name)
 		}
 	}
 	b.addrs(groups)
@@ -238,11 +270,11 @@ func (b *builder) build() (Plan, error) {
 func (b *builder) checkNTP() {
 	cfg := b.cfg
 	if cfg.NTPOff && len(cfg.NTP) > 0 {
-		b.fail("ntp=off: cannot also name servers (%s)", strings.Join(cfg.NTP, ","))
+		b.failArg("ntp=off", "cannot also name servers (%s)", strings.Join(cfg.NTP, ","))
 	}
 	for _, s := range cfg.NTP {
 		if s == "" || strings.ContainsAny(s, " \t\n#;") {
-			b.fail("ntp=%s: expected a host name or address, got %q", strings.Join(cfg.NTP, ","), s)
+			b.failArg("ntp="+strings.Join(cfg.NTP, ","), "expected a host name or address, got %q", s)
 		}
 	}
 	b.p.NTP = append(b.p.NTP, cfg.NTP...)
@@ -256,35 +288,38 @@ func (b *builder) checkBond() {
 	}
 	arg := bondArg(*bd)
 	if err := CheckIfname(bd.Name); err != nil {
-		b.fail("%s: bond name: %v", arg, err)
+		b.failArg(arg, "bond name: %v", err)
 	}
 	if _, ok := b.nic(bd.Name); ok {
-		b.fail("%s: %s is already a NIC", arg, bd.Name)
+		b.failArg(arg, "%s is already a NIC", bd.Name)
 	}
 	if len(bd.Slaves) == 0 {
-		b.fail("%s: no slave NICs", arg)
+		b.failArg(arg, "no slave NICs")
 	}
 	seen := map[string]bool{}
 	for _, s := range bd.Slaves {
 		if seen[s] {
-			b.fail("%s: slave %s named twice", arg, s)
+			b.failArg(arg, "slave %s named twice", s)
 		}
 		seen[s] = true
 		if n, ok := b.nic(s); !ok {
-			b.fail("%s: no NIC named %s; NICs: %s", arg, s, b.nicList())
+			b.failArg(arg, "no NIC named %s; NICs: %s", s, b.nicList())
 		} else if n.Loopback {
-			b.fail("%s: %s is the loopback interface", arg, s)
+			b.failArg(arg, "%s is the loopback interface", s)
 		}
 	}
 	if bd.MTU != 0 && (bd.MTU < 68 || bd.MTU > 65535) {
-		b.fail("%s: MTU %d outside 68-65535", arg, bd.MTU)
+		b.failArg(arg, "MTU %d outside 68-65535", bd.MTU)
 	}
 	if _, err := ParseBondOptions(bd.Options, bd.Slaves); err != nil {
-		b.fail("%s: %v", arg, err)
+		b.failArg(arg, "%v", err)
 	}
 }
 
 func bondArg(bd Bond) string {
+	if bd.Arg != "" {
+		return bd.Arg
+	}
 	s := "bond=" + bd.Name + ":" + strings.Join(bd.Slaves, ",")
 	if bd.Options != "" {
 		s += ":" + bd.Options
@@ -323,7 +358,7 @@ func (b *builder) chooseDevice() {
 		b.p.Source = "BOOTIF=" + bootif
 		b.p.Reason = "the bond of " + bondArg(*cfg.Bond)
 	case isBondName(bootif) && !b.hasNIC(bootif):
-		b.fail("BOOTIF=%s: no bond= defines %s", bootif, bootif)
+		b.failArg("BOOTIF="+bootif, "no bond= defines %s", bootif)
 	default:
 		b.chooseNamed(bootif)
 	}
@@ -335,7 +370,7 @@ func (b *builder) chooseDevice() {
 		b.p.Device = cfg.Bond.Name
 	}
 	if cfg.VLANParent != "" && b.p.Device != "" && cfg.VLANParent != b.p.Device {
-		b.fail("vlan=%d:%s: the parent differs from the management interface %s chosen by %s", cfg.VLAN, cfg.VLANParent, b.p.Device, b.p.Source)
+		b.failArg(fmt.Sprintf("vlan=%d:%s", cfg.VLAN, cfg.VLANParent), "the parent differs from the management interface %s chosen by %s", b.p.Device, b.p.Source)
 	}
 }
 
@@ -364,12 +399,12 @@ func (b *builder) chooseNamed(bootif string) {
 				return
 			}
 		}
-		b.fail("%s: no NIC with MAC %s; NICs: %s", src, mac, b.nicList())
+		b.failArg(src, "no NIC with MAC %s; NICs: %s", mac, b.nicList())
 		return
 	}
 	n, ok := b.nic(bootif)
 	if !ok || n.Loopback {
-		b.fail("%s: no NIC named %s; NICs: %s", src, bootif, b.nicList())
+		b.failArg(src, "no NIC named %s; NICs: %s", bootif, b.nicList())
 		return
 	}
 	b.p.Device, b.p.Source, b.p.Reason = n.Name, src, "named"
@@ -393,7 +428,7 @@ func (b *builder) chooseImplicit() {
 				return
 			}
 			if _, ok := b.nic(name); !ok {
-				b.fail("%s: no NIC named %s; NICs: %s", src, name, b.nicList())
+				b.failArg(src, "no NIC named %s; NICs: %s", name, b.nicList())
 				return
 			}
 			b.p.Device, b.p.Source, b.p.Reason = name, src, "the interface of the first ip= naming one"
@@ -408,7 +443,7 @@ func (b *builder) chooseImplicit() {
 			return
 		}
 		if _, ok := b.nic(cfg.VLANParent); !ok {
-			b.fail("%s: no NIC named %s; NICs: %s", src, cfg.VLANParent, b.nicList())
+			b.failArg(src, "no NIC named %s; NICs: %s", cfg.VLANParent, b.nicList())
 			return
 		}
 		b.p.Device, b.p.Source, b.p.Reason = cfg.VLANParent, src, "the VLAN's parent"
@@ -442,7 +477,7 @@ func (b *builder) chooseLink(src string) {
 		src = "no BOOTIF= (as BOOTIF=link)"
 	}
 	if len(cands) == 0 {
-		b.fail("%s: no NIC to choose from; NICs: %s", src, b.nicList())
+		b.failArg(src, "no NIC to choose from; NICs: %s", b.nicList())
 		return
 	}
 	for _, c := range cands {

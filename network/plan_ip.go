@@ -41,12 +41,12 @@ func (b *builder) groupIPs() []*ipGroup {
 		} else if b.p.Pending() && cfg.VLAN != 0 && strings.HasSuffix(key, fmt.Sprintf(".%d", cfg.VLAN)) {
 			key = mgmtKey
 		} else if b.isSlave(key) {
-			b.fail("%s: %s is a slave of %s and takes no address", ipArg(ip), key, bondArg(*cfg.Bond))
+			b.failArg(ipArg(ip), "%s is a slave of %s and takes no address", key, bondArg(*cfg.Bond))
 			continue
 		} else if cfg.Bond != nil && key == cfg.Bond.Name {
 			// the bond without being the management device: configured on its own
 		} else if n, ok := b.nic(key); !ok || n.Loopback {
-			b.fail("%s: no NIC named %s; NICs: %s", ipArg(ip), key, b.nicList())
+			b.failArg(ipArg(ip), "no NIC named %s; NICs: %s", key, b.nicList())
 			continue
 		}
 		g := byName[key]
@@ -71,15 +71,25 @@ func vlanName(parent string, id int) string {
 	return n
 }
 
+// mtuArg is the ip= that set the group's MTU.
+func mtuArg(g *ipGroup) string {
+	for _, ip := range g.ips {
+		if ip.MTU != 0 {
+			return ipArg(ip)
+		}
+	}
+	return "ip="
+}
+
 // linkSettings are the MTU and MAC given by the ip= of one interface.
 func (b *builder) linkSettings(g *ipGroup) (mtu int, mac string) {
 	for _, ip := range g.ips {
 		arg := ipArg(ip)
 		if ip.MTU != 0 {
 			if ip.MTU < 68 || ip.MTU > 65535 {
-				b.fail("%s: MTU %d outside 68-65535", arg, ip.MTU)
+				b.failArg(arg, "MTU %d outside 68-65535", ip.MTU)
 			} else if mtu != 0 && mtu != ip.MTU {
-				b.fail("%s: MTU %d conflicts with MTU %d of another ip=", arg, ip.MTU, mtu)
+				b.failArg(arg, "MTU %d conflicts with MTU %d of another ip=", ip.MTU, mtu)
 			} else {
 				mtu = ip.MTU
 			}
@@ -87,7 +97,7 @@ func (b *builder) linkSettings(g *ipGroup) (mtu int, mac string) {
 		if ip.MAC != "" {
 			m := NormalizeMAC(ip.MAC)
 			if m == "" {
-				b.fail("%s: MAC %q: expected aa:bb:cc:dd:ee:ff", arg, ip.MAC)
+				b.failArg(arg, "MAC %q: expected aa:bb:cc:dd:ee:ff", ip.MAC)
 			} else {
 				mac = m
 			}
@@ -203,10 +213,10 @@ func (b *builder) addrs(groups []*ipGroup) {
 				c.SLAAC = true
 			case "none":
 				if c.DHCP6 || c.SLAAC || hasV6(c.Addrs) {
-					b.fail("ipv6=none: conflicts with an IPv6 setting of ip=")
+					b.failArg("ipv6=none", "conflicts with an IPv6 setting of ip=")
 				}
 			default:
-				b.fail("ipv6=%s: expected dhcp, auto or none", cfg.IPv6)
+				b.failArg("ipv6="+cfg.IPv6, "expected dhcp, auto or none")
 			}
 		}
 		if c.Gateway4.IsValid() {
@@ -216,7 +226,7 @@ func (b *builder) addrs(groups []*ipGroup) {
 			b.p.Routes = append(b.p.Routes, Route{Dst: netip.MustParsePrefix("::/0"), Gateway: c.Gateway6, Dev: c.Iface})
 		}
 		if mtu := g.mtu; mtu != 0 && mtu < 1280 && (c.DHCP6 || c.SLAAC || hasV6(c.Addrs)) {
-			b.fail("MTU %d: IPv6 needs at least 1280", mtu)
+			b.failArg(mtuArg(g), "MTU %d: IPv6 needs at least 1280", mtu)
 		}
 		b.p.IPs = append(b.p.IPs, c)
 	}
@@ -240,12 +250,12 @@ func (b *builder) addIP(c *IPConfig, ip IP) {
 		switch m {
 		case "", "none", "off", "static":
 		default:
-			b.fail("%s: method %s conflicts with the static address %s", arg, ip.Method, ip.Address)
+			b.failArg(arg, "method %s conflicts with the static address %s", ip.Method, ip.Address)
 			return
 		}
 		a := ip.Address
 		if a.Addr().IsUnspecified() || a.Addr().IsMulticast() || a.Addr().IsLoopback() {
-			b.fail("%s: %s is not a host address", arg, a.Addr())
+			b.failArg(arg, "%s is not a host address", a.Addr())
 			return
 		}
 		c.Addrs = append(c.Addrs, Address{Prefix: a, Peer: ip.Peer})
@@ -253,7 +263,7 @@ func (b *builder) addIP(c *IPConfig, ip IP) {
 			b.gateway(c, ip, arg)
 		}
 	case ip.Gateway.IsValid():
-		b.fail("%s: a gateway without a static address", arg)
+		b.failArg(arg, "a gateway without a static address")
 	case m == "dhcp" || m == "on" || m == "any":
 		c.DHCP4 = true
 	case m == "dhcp6":
@@ -263,15 +273,15 @@ func (b *builder) addIP(c *IPConfig, ip IP) {
 	case m == "off" || m == "none" || m == "":
 		// no address configuration: the link is only brought up
 	default:
-		b.fail("%s: unknown method %q: expected none, off, dhcp, dhcp6, auto6, on, any or static", arg, ip.Method)
+		b.failArg(arg, "unknown method %q: expected none, off, dhcp, dhcp6, auto6, on, any or static", ip.Method)
 	}
 	if ip.Hostname != "" {
 		if err := CheckHostname(ip.Hostname); err != nil {
-			b.fail("%s: hostname %s: %v", arg, ip.Hostname, err)
+			b.failArg(arg, "hostname %s: %v", ip.Hostname, err)
 		} else if b.p.Hostname == "" {
 			b.p.Hostname, b.hostSrc = ip.Hostname, arg
 		} else if b.p.Hostname != ip.Hostname && b.hostSrc != "hostname=" {
-			b.fail("%s: hostname %s conflicts with %s from %s", arg, ip.Hostname, b.p.Hostname, b.hostSrc)
+			b.failArg(arg, "hostname %s conflicts with %s from %s", ip.Hostname, b.p.Hostname, b.hostSrc)
 		}
 	}
 	for _, d := range ip.DNS {
@@ -284,11 +294,11 @@ func (b *builder) addIP(c *IPConfig, ip IP) {
 func (b *builder) gateway(c *IPConfig, ip IP, arg string) {
 	gw, a := ip.Gateway, ip.Address
 	if gw.Is4() != a.Addr().Is4() {
-		b.fail("%s: gateway %s and address %s are of different IP versions", arg, gw, a)
+		b.failArg(arg, "gateway %s and address %s are of different IP versions", gw, a)
 		return
 	}
 	if !(gw.Is6() && gw.IsLinkLocalUnicast()) && !a.Masked().Contains(gw) {
-		b.fail("%s: gateway %s is outside the subnet %s", arg, gw, a.Masked())
+		b.failArg(arg, "gateway %s is outside the subnet %s", gw, a.Masked())
 		return
 	}
 	cur := &c.Gateway4
@@ -296,7 +306,7 @@ func (b *builder) gateway(c *IPConfig, ip IP, arg string) {
 		cur = &c.Gateway6
 	}
 	if cur.IsValid() && *cur != gw {
-		b.fail("%s: a second gateway %s for %s (already %s)", arg, gw, orMgmt(c.Iface), *cur)
+		b.failArg(arg, "a second gateway %s for %s (already %s)", gw, orMgmt(c.Iface), *cur)
 		return
 	}
 	*cur = gw
@@ -318,8 +328,12 @@ func containsAddr(as []netip.Addr, a netip.Addr) bool {
 	return false
 }
 
-// ipArg writes an ip= back in dracut's form, for error messages.
+// ipArg is the ip= as given, or written back in dracut's form (an ip=
+// that came from an answer file or the TUI), for error messages.
 func ipArg(ip IP) string {
+	if ip.Arg != "" {
+		return ip.Arg
+	}
 	addr, mask := "", ""
 	if ip.Address.IsValid() {
 		addr = bracket(ip.Address.Addr())

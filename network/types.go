@@ -35,6 +35,9 @@ type IP struct {
 	MTU      int          `json:"mtu,omitempty"`
 	MAC      string       `json:"mac,omitempty"`
 	DNS      []netip.Addr `json:"dns,omitempty"` // dracut's trailing DNS servers
+	// Arg is the kernel argument as given ("ip=:::::br0:dhcp"), shown in
+	// problems instead of the form written back; "" from other sources.
+	Arg string `json:"-"`
 }
 
 // Bond is bond=NAME:SLAVE,SLAVE[:OPTS].
@@ -43,6 +46,7 @@ type Bond struct {
 	Slaves  []string `json:"slaves"`
 	Options string   `json:"options"`       // default "mode=active-backup miimon=100"
 	MTU     int      `json:"mtu,omitempty"` // dracut's 4th field, 0 = default
+	Arg     string   `json:"-"`             // the kernel argument as given
 }
 
 // Config is the network part of the installer Config.

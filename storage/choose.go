@@ -343,13 +343,24 @@ func (c *chooser) resolveRefs(arg string, refs []DiskRef, role string) []error {
 			errs = append(errs, &ChoiceError{Arg: arg, Value: r.Raw, Msg: "ambiguous: matches " + strings.Join(names, ", ")})
 			continue
 		}
-		firstOnly := r.Bus != "" && r.Serial == "" && !r.All // bare bus: its first eligible disk
+		// One disk per item: a bare bus or a glob takes its first eligible
+		// match (oVirt's rule: storage_init=/dev/vd* never wipes every
+		// /dev/vd?); only BUS:ALL takes them all.
+		glob := r.Path != "" && hasMeta(r.Path)
+		firstOnly := glob || r.Bus != "" && r.Serial == "" && !r.All
 		took := 0
 		var whyNot []string
 		for _, i := range matched {
 			d := c.disks[i]
 			if firstOnly && took > 0 {
-				c.note(i, "not chosen: "+r.Raw+" takes the first eligible disk of the bus only")
+				what := "the first eligible disk of the bus only"
+				if glob {
+					what = "the first eligible disk matching the pattern only (one disk per item)"
+				}
+				if why := c.unusable(d, r.Bus != "", role, false); why != "" {
+					what += "; " + why
+				}
+				c.note(i, "not chosen: "+r.Raw+" takes "+what)
 				continue
 			}
 			if role == "data" && c.role[i] == "boot" {
