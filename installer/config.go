@@ -67,6 +67,14 @@ type Unattended struct {
 	Break           string `json:"break,omitempty"` // pre-installer|post-installer|pre-reboot
 	HaltIfInstalled bool   `json:"halt_if_installed,omitempty"`
 	AllowDowngrade  bool   `json:"allow_downgrade,omitempty"`
+	// TrustKeys are node.trust_key's public key files (docs/media-bundle.md).
+	TrustKeys []string `json:"trust_keys,omitempty"`
+	// InsecureMedia (node.insecure_media) accepts unsigned or wrongly
+	// signed media, shown as NOT VERIFIED everywhere.
+	InsecureMedia bool `json:"insecure_media,omitempty"`
+	// ConfigSignature is node.config_signature: "required" or "optional"
+	// ("" = optional unless the media's manifest requires it).
+	ConfigSignature string `json:"config_signature,omitempty"`
 }
 
 // Config is everything a run needs to know from its users.

@@ -58,6 +58,9 @@ type ConfigSources struct {
 	// Facts, when set, is searched for a volume labelled NODECFG when
 	// node.config is not given.
 	Facts *Facts
+	// Signature, when set (node.config_signature=required), is the policy
+	// node.config's detached signature (node.config + ".sig") must pass.
+	Signature *media.Trust
 }
 
 // LoadConfig builds a run's Config: defaults < the answer file < the
@@ -89,6 +92,9 @@ func LoadConfig(ctx context.Context, cmdline string, src ConfigSources) (Config,
 			}
 			return fail(label, "%d volumes are labelled %s (%s): keep one, or name the answer file with node.config=", len(vols), ConfigVolumeLabel, strings.Join(names, ", "))
 		}
+		if src.Signature != nil {
+			return fail(label, "node.config_signature=required: an answer file on a %s volume cannot be checked yet; name a signed file or URL with node.config=", ConfigVolumeLabel)
+		}
 		b, err := vols[0].read()
 		if err != nil {
 			return fail(label, "volume %s: %v", vols[0].name, err)
@@ -107,10 +113,16 @@ func LoadConfig(ctx context.Context, cmdline string, src ConfigSources) (Config,
 			msg := strings.ReplaceAll(err.Error(), u, event.RedactURL(u))
 			return fail(from, "%s", event.RedactURL(event.Redact(msg)))
 		}
+		if err := checkConfigSignature(ctx, src, u, b); err != nil {
+			return fail(from, "%s", event.Redact(err.Error()))
+		}
 		data = b
 	case strings.HasPrefix(from, "/"):
 		b, err := media.ReadSmall(from, answerMax)
 		if err != nil {
+			return fail(from, "%v", err)
+		}
+		if err := checkConfigSignature(ctx, src, from, b); err != nil {
 			return fail(from, "%v", err)
 		}
 		data = b

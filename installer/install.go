@@ -110,7 +110,7 @@ func (j *installJob) run(ctx context.Context, sink event.Sink) (err error) {
 	}()
 
 	p.start("check", "media bundle and layout")
-	p.done(fmt.Sprintf("%s %s, %d disk(s)", m.Product, m.Version, len(j.disks)))
+	p.done(fmt.Sprintf("%s %s, %d disk(s); media %s", m.Product, m.Version, len(j.disks), j.bundle.Verdict))
 
 	p.start("partition", "partition and format "+diskNames(j.disks))
 	for _, dl := range j.disks {
@@ -257,11 +257,15 @@ func (j *installJob) writeBootFiles(fsys *esp.FS, p *progress) error {
 		done += mf.Size
 		p.bytes(done, total)
 	}
-	for _, w := range []struct{ path, data string }{
+	writes := []struct{ path, data string }{
 		{path.Join(dir, "version"), m.Version + "\n"},
 		{ProductPath, m.Product + "\n"},
 		{espLoaderConf, loaderConf},
-	} {
+	}
+	if ks := NodeKeys(j.bundle); len(ks) > 0 {
+		writes = append(writes, struct{ path, data string }{TrustedKeysPath, ks.Lines()})
+	}
+	for _, w := range writes {
 		if err := writeESPString(fsys, w.path, w.data); err != nil {
 			return fmt.Errorf("write %s to the ESP: %w", w.path, err)
 		}

@@ -52,6 +52,8 @@ type ESPState struct {
 	// Marker is /node/unfinished: whether it exists and what it says.
 	Marker       bool   `json:"marker,omitempty"`
 	MarkerAction string `json:"marker_action,omitempty"`
+	// TrustedKeys is TrustedKeysPath: the keys upgrades must be signed with.
+	TrustedKeys string `json:"trusted_keys,omitempty"`
 }
 
 // EntrySlot returns the slot an entry boots ("A"/"B"), "" if it is not one of ours.
@@ -83,6 +85,9 @@ func ReadESP(r ESPReader) (ESPState, error) {
 		return st, err
 	}
 	if st.MarkerAction, st.Marker, err = read(UnfinishedPath); err != nil {
+		return st, err
+	}
+	if st.TrustedKeys, _, err = read(TrustedKeysPath); err != nil {
 		return st, err
 	}
 	for _, s := range Slots {

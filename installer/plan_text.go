@@ -40,6 +40,7 @@ func (p Plan) Text() string {
 	for _, w := range p.Warnings {
 		f("warning: %s\n", w)
 	}
+	f("media signature: %s\n", mediaPolicyText(p))
 	f("\ndisks considered:\n")
 	if len(p.Choice.Candidates) == 0 {
 		f("  (none)\n")

@@ -164,7 +164,7 @@ func uninstallDisk(ctx context.Context, d storage.Disk, o UninstallOptions, st *
 			}
 			files = append(files, SlotDir(s))
 		}
-		files = append(files, ProductPath, "/loader/loader.conf", "/EFI/systemd/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI")
+		files = append(files, ProductPath, TrustedKeysPath, "/loader/loader.conf", "/EFI/systemd/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI")
 		for _, p := range files {
 			if _, err := fsys.Stat(p); err != nil {
 				continue

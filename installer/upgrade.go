@@ -59,6 +59,9 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 	if err != nil {
 		return UpgradePlan{}, st.fail(err)
 	}
+	if err := checkNodeTrust(state, bundle, cfg); err != nil {
+		return UpgradePlan{}, st.fail(fmt.Errorf("upgrade %s: %w: %w", d.Path, ErrRefused, err))
+	}
 	m := bundle.Manifest
 	plan := MakeUpgradePlan(state, m.Product, MediaVersion(m), cfg)
 	if len(plan.Problems) > 0 {
@@ -138,6 +141,12 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 	st.start("write-version", slotFile(plan.Target, "version"))
 	if err := writeESPBytes(fsys, slotFile(plan.Target, "version"), []byte(plan.To+"\n")); err != nil {
 		return plan, st.fail(err)
+	}
+	// A rotation: the new (verified) manifest names the keys from now on.
+	if ks, _ := m.Keys(); len(ks) > 0 {
+		if err := writeESPBytes(fsys, TrustedKeysPath, []byte(ks.Lines())); err != nil {
+			return plan, st.fail(err)
+		}
 	}
 	st.done("")
 

@@ -157,7 +157,8 @@ func InstallationOf(r io.ReaderAt, start, size int64) (*Installation, []string, 
 	if !hasProduct && len(entries) == 0 && !isUnfinished {
 		return nil, notes, nil
 	}
-	inst := &Installation{Product: product, NotFinished: isUnfinished}
+	keys, _ := read("/node/trusted-keys")
+	inst := &Installation{Product: product, NotFinished: isUnfinished, TrustedKeys: keys}
 	if isUnfinished {
 		notes = append(notes, fmt.Sprintf("not finished: %q did not reach its commit point", printable(unfinished, 80)))
 	}

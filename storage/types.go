@@ -133,4 +133,7 @@ type Installation struct {
 	Product     string `json:"product,omitempty"`
 	Slots       []Slot `json:"slots,omitempty"`
 	NotFinished bool   `json:"not_finished,omitempty"`
+	// TrustedKeys is the ESP's /node/trusted-keys: the public keys the
+	// node's upgrades must be signed with (authorized_keys lines).
+	TrustedKeys string `json:"trusted_keys,omitempty"`
 }

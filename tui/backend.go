@@ -12,6 +12,10 @@ import (
 type MediaInfo struct {
 	Product string
 	Version string
+	// Signature says who signed the media (media.Verdict's text).
+	Signature string
+	// Insecure: accepted unverified (node.insecure_media).
+	Insecure bool
 }
 
 // PlanView is a plan as the pages show it: made by Backend.Plan from the

@@ -61,8 +61,16 @@ func (p *confirm) enter(a *App) {
 	p.form.ClearButtons()
 	p.form.AddButton("Back", a.back).AddButton(verb(a.fd.Choice), a.next)
 	p.form.SetFocus(1)
-	p.text.SetText(confirmText(a.fd, p.pv, ferrs, a.opts.Facts))
+	p.text.SetText(insecureLine(a.opts.Media) + confirmText(a.fd, p.pv, ferrs, a.opts.Facts))
 	p.text.ScrollToBeginning()
+}
+
+// insecureLine warns on the Confirm page that the media is unverified.
+func insecureLine(m MediaInfo) string {
+	if !m.Insecure {
+		return ""
+	}
+	return "[red]Media NOT VERIFIED: " + tview.Escape(m.Signature) + "[-]\n"
 }
 
 // confirmText is the Confirm page's text: problems first, then the disks

@@ -41,7 +41,8 @@ func (p *welcome) enter(a *App) {
 	inst := detect(a.opts.Facts.Disks)
 	p.opts = options(inst, a.opts.Media)
 	var b strings.Builder
-	fmt.Fprintf(&b, "This installs [::b]%s %s[::-] on this machine.\n\n", tview.Escape(orDefault(a.opts.Media.Product, "the node")), tview.Escape(a.opts.Media.Version))
+	fmt.Fprintf(&b, "This installs [::b]%s %s[::-] on this machine.\n", tview.Escape(orDefault(a.opts.Media.Product, "the node")), tview.Escape(a.opts.Media.Version))
+	fmt.Fprintf(&b, "%sMedia: %s%s\n\n", map[bool]string{true: "[red]"}[a.opts.Media.Insecure], tview.Escape(orDefault(a.opts.Media.Signature, "signature not checked")), map[bool]string{true: "[-]"}[a.opts.Media.Insecure])
 	if len(inst) == 0 {
 		b.WriteString("No existing installation was found on the disks.\n")
 	}

@@ -94,6 +94,7 @@ type autoRun struct {
 	webhook        *event.Webhook
 	logPath        string
 	logFile        *os.File
+	trustKeys      []string // --trust-key
 }
 
 // autoMain is `auto` without the PID 1 ending: it returns the exit code
@@ -105,7 +106,8 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 	mediaDir := fs.String("media", "", "media bundle directory (default: node.media=, else found on the boot media)")
 	factsPath := fs.String("facts", "", "recorded machine profile (JSON) instead of probing")
 	logPath := fs.String("log", "", "log file (default: /run/node-installer/install.log, or a temp file)")
-	var disks autoDiskFlags
+	var disks, trustKeys autoDiskFlags
+	fs.Var(&trustKeys, "trust-key", "trusted public key file for the media's signature (repeatable; with the live system's "+media.TrustedKeysDir+")")
 	fs.Var(&disks, "disk", "install on this image file or block device only (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: node-installer auto [--cmdline \"...\"] [--media DIR] [--disk IMAGE ...] [--facts F] [--log FILE]")
@@ -128,7 +130,7 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 		line = strings.TrimSpace(string(b))
 	}
 
-	r := &autoRun{stdout: stdout, stderr: stderr}
+	r := &autoRun{stdout: stdout, stderr: stderr, trustKeys: trustKeys}
 	// The shell of node.break=pre-installer comes before anything is read
 	// from the disks (an admin may load a driver there).
 	pre, _ := installer.ParseCmdline(line)
@@ -140,7 +142,7 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 	if probeErr == nil {
 		found = &facts
 	}
-	cfg, problems := loadConfig(line, found)
+	cfg, problems := loadConfig(line, found, trustKeys...)
 	r.cfg = cfg
 	if err := r.start(*logPath); err != nil {
 		fmt.Fprintf(stderr, "auto: %v\n", err)
@@ -183,7 +185,13 @@ func (r *autoRun) run(problems installer.Problems, mediaDir string, facts instal
 			r.bus.Emit(event.Event{Kind: event.Log, Step: "plan", Message: l})
 		}
 	}
-	bundle, err := autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media)
+	trust, err := installer.MediaTrust(plan, r.trustKeys, embeddedKeysDir)
+	var bundle *media.Bundle
+	if err == nil {
+		bundle, err = autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media, trust)
+	} else {
+		err = fmt.Errorf("%w: %w", installer.ErrMedia, err)
+	}
 	if err != nil && plan.Action != installer.ActionUninstall { // uninstall writes nothing from the media
 		r.bus.Emit(event.Event{Kind: event.Failed, Step: "media", Err: err.Error()})
 		if errors.Is(err, installer.ErrNotSupported) {
@@ -192,6 +200,7 @@ func (r *autoRun) run(problems installer.Problems, mediaDir string, facts instal
 		return installer.ExitMedia
 	}
 	if bundle != nil {
+		r.mediaVerdict(bundle)
 		// Planned again with the manifest: the fit checks are the plan's,
 		// decided before the first byte is written.
 		facts.Media = &bundle.Manifest
@@ -210,6 +219,17 @@ func (r *autoRun) run(problems installer.Problems, mediaDir string, facts instal
 		pid1Break(cfg, "post-installer", os.Stderr)
 	}
 	return installer.ExitCode(err)
+}
+
+// mediaVerdict tells the console, the log and the webhook who signed the
+// media, or, loudly, that it was accepted unverified.
+func (r *autoRun) mediaVerdict(b *media.Bundle) {
+	msg := fmt.Sprintf("media %s %s from %s: %s", b.Manifest.Product, b.Manifest.Version, event.Redact(b.Where()), b.Verdict)
+	if b.Verdict.Signed {
+		r.bus.Emit(event.Event{Kind: event.Log, Step: "media", Message: msg})
+		return
+	}
+	r.bus.Emit(event.Event{Kind: event.Warning, Step: "media", Message: msg})
 }
 
 // problems reports every problem at once: console, log, webhook.
@@ -286,7 +306,7 @@ func autoExitText(code int) string {
 		// state (another installer holds one): the lines above say which
 		return "refused for the problems above; nothing was written"
 	case installer.ExitMedia:
-		return "the media bundle is unusable; nothing was written"
+		return "the media bundle is unusable or not signed by a trusted key; nothing was written"
 	case installer.ExitVerify:
 		return "an image did not match its manifest; the disk is marked unfinished and does not boot it"
 	case installer.ExitNoAction:
@@ -326,13 +346,13 @@ func autoNodeIdentity(cfg installer.Config) map[string]string {
 // autoOpenMedia opens the bundle named by --media, else node.media (a
 // path or an http(s) URL), else the first search location holding a
 // manifest.
-func autoOpenMedia(ctx context.Context, flagDir, cfgDir string) (*media.Bundle, error) {
+func autoOpenMedia(ctx context.Context, flagDir, cfgDir string, trust media.Trust) (*media.Bundle, error) {
 	dir := flagDir
 	if dir == "" {
 		dir = cfgDir
 	}
 	if media.IsURL(dir) {
-		b, err := media.OpenURL(ctx, dir, media.Remote{})
+		b, err := media.OpenURLTrusted(ctx, dir, media.Remote{}, trust)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s", installer.ErrMedia, event.Redact(err.Error()))
 		}
@@ -352,22 +372,33 @@ func autoOpenMedia(ctx context.Context, flagDir, cfgDir string) (*media.Bundle, 
 			return nil, fmt.Errorf("no media bundle (manifest.json) in %s; give --media or node.media=: %w", strings.Join(mediaSearch, ", "), installer.ErrMedia)
 		}
 	}
-	b, err := media.Open(dir)
+	b, err := media.OpenTrusted(dir, trust)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", installer.ErrMedia, err)
 	}
 	return b, nil
 }
 
+// embeddedKeysDir is where the live system keeps the keys embedded by
+// `media build --trust-key` (a variable for tests).
+var embeddedKeysDir = media.TrustedKeysDir
+
 // loadConfig is the Config of a run: defaults < the answer file
 // (node.config, a path or a URL fetched with this machine's identity;
 // else a NODECFG volume among facts' disks) < the kernel arguments.
-func loadConfig(cmdline string, facts *installer.Facts) (installer.Config, installer.Problems) {
+func loadConfig(cmdline string, facts *installer.Facts, trustKeys ...string) (installer.Config, installer.Problems) {
 	cfg, _ := installer.ParseCmdline(cmdline)
 	ctx, cancel := context.WithTimeout(context.Background(), configFetchTimeout)
 	defer cancel()
-	return installer.LoadConfig(ctx, cmdline, installer.ConfigSources{
-		Identity: installer.MachineIdentity("/", cfg), Facts: facts})
+	src := installer.ConfigSources{Identity: installer.MachineIdentity("/", cfg), Facts: facts}
+	if installer.NeedsConfigSignature(cfg, embeddedKeysDir) {
+		t, err := installer.MediaTrust(installer.Plan{Config: cfg}, trustKeys, embeddedKeysDir)
+		if err != nil {
+			return cfg, installer.Problems{{Field: "unattended.trust_keys", Arg: "node.trust_key", Msg: err.Error()}}
+		}
+		src.Signature = &t
+	}
+	return installer.LoadConfig(ctx, cmdline, src)
 }
 
 // autoFacts probes the machine or loads a profile; --disk images or

@@ -44,6 +44,9 @@ func BenchmarkAutoPeakRSS(b *testing.B) {
 		if err := media.Create(bundle, "node", "3.0.0", "bench"); err != nil {
 			b.Fatal(err)
 		}
+		if err := media.SignBundle(bundle, media.DemoSigner()); err != nil {
+			b.Fatal(err)
+		}
 		disk := filepath.Join(dir, "disk.img")
 		os.Remove(disk)
 		if err := os.WriteFile(disk, nil, 0o644); err != nil {
@@ -52,7 +55,7 @@ func BenchmarkAutoPeakRSS(b *testing.B) {
 		os.Truncate(disk, 16<<30)
 		cmdline := "storage_init=" + disk + " storage_vol=256:0:" + strconv.FormatInt(gib*1024+64, 10) + ":16:256:-1"
 		start := time.Now()
-		own, tree := runMeasured(b, bin, "auto", "--cmdline", cmdline, "--media", bundle, "--disk", disk, "--log", filepath.Join(dir, "install.log"))
+		own, tree := runMeasured(b, bin, "auto", "--cmdline", cmdline, "--media", bundle, "--trust-key", filepath.Join(embeddedKeysDir, "demo.pub"), "--disk", disk, "--log", filepath.Join(dir, "install.log"))
 		secs := time.Since(start).Seconds()
 		hwm[gib] = own
 		b.ReportMetric(float64(own)/1024, "MiB-VmHWM-"+strconv.FormatInt(gib, 10)+"G")

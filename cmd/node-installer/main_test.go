@@ -1,6 +1,32 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"node-installer/installer/media"
+)
+
+// TestMain makes the live system's embedded keys the demo key, so the
+// tests install signed demo bundles as a real installer would install
+// media signed by its release key.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trusted-keys-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "demo.pub"), []byte(media.DemoKeys().Lines()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	embeddedKeysDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // Every subcommand answers -h and --help with its usage and exit 0; bad
 // flags stay a usage error (2).

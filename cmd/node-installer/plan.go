@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"node-installer/installer"
+	"node-installer/installer/media"
+	"node-installer/internal/event"
 	"node-installer/storage"
 )
 
@@ -37,10 +39,11 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 	saveFacts := fs.String("save-facts", "", "also write the facts used to this file (a new machine profile)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	mediaDir := fs.String("media", "", "media bundle (directory or http(s) URL) to plan with: the fit checks need its manifest")
-	var disks multiFlag
+	var disks, trustKeys multiFlag
+	fs.Var(&trustKeys, "trust-key", "trusted public key file for --media's signature (repeatable; with the live system's "+media.TrustedKeysDir+")")
 	fs.Var(&disks, "disk", "plan on this image file or block device instead of the machine's disks (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: node-installer plan [--cmdline \"...\"] [--facts profile.json] [--disk IMAGE ...] [--media DIR|URL] [--json] [--save-facts FILE]")
+		fmt.Fprintln(stderr, "usage: node-installer plan [--cmdline \"...\"] [--facts profile.json] [--disk IMAGE ...] [--media DIR|URL] [--trust-key KEY.pub ...] [--json] [--save-facts FILE]")
 		fs.PrintDefaults()
 	}
 	if code, stop := parseFlags(fs, args); stop {
@@ -71,17 +74,28 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	installer.MarkConfigVolumes(&facts)
-	cfg, problems := loadConfig(line, &facts)
+	cfg, problems := loadConfig(line, &facts, trustKeys...)
 	var mediaErr error
+	var verdict string
 	if *mediaDir != "" {
-		b, err := autoOpenMedia(context.Background(), *mediaDir, "")
+		// The signature policy depends on the action (an upgrade is
+		// checked against the installed node's keys): plan first.
+		trust, err := installer.MediaTrust(installer.MakePlan(cfg, facts), trustKeys, embeddedKeysDir)
+		var b *media.Bundle
+		if err == nil {
+			b, err = autoOpenMedia(context.Background(), *mediaDir, "", trust)
+		}
 		if err != nil {
 			mediaErr = err
 		} else {
 			facts.Media = &b.Manifest
+			verdict = b.Verdict.String()
 		}
 	}
 	p := installer.MakePlan(cfg, facts)
+	if verdict != "" {
+		p.Notes = append(p.Notes, "media "+event.RedactURL(*mediaDir)+": "+verdict)
+	}
 	p.Problems = append(problems, p.Problems...)
 	if mediaErr != nil {
 		p.Problems = append(p.Problems, installer.Problem{Field: "media", Arg: "--media", Value: *mediaDir, Msg: mediaErr.Error()})

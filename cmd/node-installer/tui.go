@@ -36,8 +36,9 @@ func runTUI(args []string) int {
 	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
 	mediaDir := fs.String("media", "", "media bundle directory (default: node.media= or the demo bundle is refused)")
 	cmdline := fs.String("cmdline", "", "kernel command line to pre-fill from (default: /proc/cmdline)")
-	var disks stringList
+	var disks, trustKeys stringList
 	fs.Var(&disks, "disk", "image file or block device to offer (repeatable; default: the machine's disks)")
+	fs.Var(&trustKeys, "trust-key", "trusted public key file for the media's signature (repeatable)")
 	if code, stop := parseFlags(fs, args); stop {
 		return code
 	}
@@ -46,7 +47,7 @@ func runTUI(args []string) int {
 			*cmdline = strings.TrimSpace(string(b))
 		}
 	}
-	s, err := newSession(*cmdline, *mediaDir, disks, "")
+	s, err := newSession(*cmdline, *mediaDir, disks, "", trustKeys...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "node-installer tui: %v\n", err)
 		return 1
@@ -68,13 +69,19 @@ type session struct {
 // newSession probes the machine (or the given image files) and wires the
 // real backend functions; the run's events also go to logPath (default
 // /run/node-installer/install.log) and to node.webhook.
-func newSession(cmdline, mediaDir string, disks []string, logPath string) (*session, error) {
+func newSession(cmdline, mediaDir string, disks []string, logPath string, trustKeys ...string) (*session, error) {
 	facts, err := probeFacts(disks)
 	if err != nil {
 		return nil, err
 	}
-	cfg, problems := loadConfig(cmdline, &facts)
-	b, err := autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media)
+	cfg, problems := loadConfig(cmdline, &facts, trustKeys...)
+	// The keys of an installed node are checked by the upgrade itself
+	// (installer.UpgradeDisk) once the admin chose it.
+	trust, err := installer.MediaTrust(installer.Plan{Config: cfg}, trustKeys, embeddedKeysDir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := autoOpenMedia(context.Background(), mediaDir, cfg.Unattended.Media, trust)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +89,8 @@ func newSession(cmdline, mediaDir string, disks []string, logPath string) (*sess
 	s.opts = tui.Options{
 		Config: cfg,
 		Facts:  facts,
-		Media:  tui.MediaInfo{Product: b.Manifest.Product, Version: b.Manifest.Version},
+		Media: tui.MediaInfo{Product: b.Manifest.Product, Version: b.Manifest.Version,
+			Signature: b.Verdict.String(), Insecure: !b.Verdict.Signed},
 		Backend: tui.Backend{
 			Plan:      tui.PlanFacts,
 			ProbeDisk: probeDisk,

@@ -35,28 +35,34 @@ func Create(dir, product, version, release string) error {
 	return WriteManifest(dir, m)
 }
 
-// WriteManifest writes m as dir/manifest.json atomically (temp file and rename).
+// WriteManifest writes m as dir/manifest.json atomically (temp file and
+// rename). A manifest.json.sig beside it no longer matches: sign again.
 func WriteManifest(dir string, m Manifest) error {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".manifest-*")
+	return writeAtomic(filepath.Join(dir, ManifestName), append(data, '\n'))
+}
+
+// writeAtomic writes data to path through a temp file and a rename.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
-		return fmt.Errorf("media: write manifest: %w", err)
+		return fmt.Errorf("media: write %s: %w", filepath.Base(path), err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("media: write manifest: %w", err)
+		return fmt.Errorf("media: write %s: %w", filepath.Base(path), err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("media: write manifest: %w", err)
+		return fmt.Errorf("media: write %s: %w", filepath.Base(path), err)
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, ManifestName))
+	return os.Rename(tmp.Name(), path)
 }
 
 // describe hashes one file into a manifest entry.

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/squashfs"
+	"golang.org/x/crypto/ssh"
 )
 
 // DemoProduct is the product name of demo bundles.
@@ -55,7 +57,29 @@ func BuildDemo(dir, version string) error {
 	if err := demoRoot(filepath.Join(dir, DefaultNames[RoleRootfs]), version, seed("rootfs"+version)); err != nil {
 		return fmt.Errorf("media: demo bundle: root image: %w", err)
 	}
-	return Create(dir, DemoProduct, version, "demo")
+	if err := Create(dir, DemoProduct, version, "demo"); err != nil {
+		return err
+	}
+	return SignBundle(dir, DemoSigner())
+}
+
+// DemoSigner is the key demo bundles are signed with: an Ed25519 key
+// from a fixed, published seed, so `node-installer demo` and the unit
+// tests install signed media. Anyone can sign with it: never trust
+// DemoKeys outside a demo or a test.
+func DemoSigner() ssh.Signer {
+	var seed [ed25519.SeedSize]byte
+	copy(seed[:], "node-installer demo signing key")
+	s, err := ssh.NewSignerFromSigner(ed25519.NewKeyFromSeed(seed[:]))
+	if err != nil {
+		panic(err) // an Ed25519 key is always accepted
+	}
+	return s
+}
+
+// DemoKeys trusts DemoSigner only.
+func DemoKeys() Keys {
+	return Keys{{Pub: DemoSigner().PublicKey(), Comment: "node-installer demo key (public, test only)", From: "demo"}}
 }
 
 // demoRoot writes a small gzip squashfs at path.

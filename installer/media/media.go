@@ -6,6 +6,7 @@
 package media
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -62,6 +64,17 @@ type Manifest struct {
 	Version string `json:"version"`
 	Release string `json:"release,omitempty"`
 	Files   []File `json:"files"`
+	// TrustedKeys (authorized_keys lines) are the keys a node installed
+	// or upgraded from this bundle trusts for its next upgrade: how keys
+	// are rotated. Covered by the signature like everything else; when
+	// empty the node keeps the keys it has (or the ones it was installed
+	// with).
+	TrustedKeys []string `json:"trusted_keys,omitempty"`
+}
+
+// Keys parses TrustedKeys.
+func (m Manifest) Keys() (Keys, error) {
+	return ParseKeys([]byte(strings.Join(m.TrustedKeys, "\n")), ManifestName+" trusted_keys")
 }
 
 // File returns the manifest entry of role.
@@ -118,6 +131,9 @@ func (m Manifest) Check() error {
 			errs = append(errs, fmt.Errorf("no file with role %q", r))
 		}
 	}
+	if _, err := m.Keys(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -127,7 +143,12 @@ type Bundle struct {
 	Dir      string
 	URL      string
 	Manifest Manifest
-	remote   Remote
+	// Verdict is the manifest signature's check by OpenTrusted or
+	// OpenURL: signed by whom, or accepted insecure and why.
+	Verdict Verdict
+	// Trusted are the keys the signature was checked against.
+	Trusted Keys
+	remote  Remote
 }
 
 // Where names the bundle's directory or URL.
@@ -139,18 +160,39 @@ func (b *Bundle) Where() string {
 }
 
 // Open reads dir/manifest.json and checks it and the files it lists
-// (present, regular, of the listed size). Hashes are checked while
-// streaming (see Bundle.Open) or by Verify. All problems are reported at once.
+// (present, regular, of the listed size), with no signature policy: the
+// Verdict says whether a signature is there, and nothing is refused for
+// it. Installs open with OpenTrusted.
 func Open(dir string) (*Bundle, error) {
+	return OpenTrusted(dir, Trust{Insecure: true})
+}
+
+// OpenTrusted is Open under a signature policy: dir/manifest.json.sig
+// must be a signature of the manifest by one of t.Keys, checked before
+// anything else is read, unless t.Insecure. Hashes are checked while
+// streaming (see Bundle.Open) or by Verify. All problems are reported at
+// once; a refused signature is an error wrapping ErrSignature.
+func OpenTrusted(dir string, t Trust) (*Bundle, error) {
 	data, err := ReadSmall(filepath.Join(dir, ManifestName), ManifestMax)
 	if err != nil {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
-	var m Manifest
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
+	sig, err := ReadSmall(filepath.Join(dir, SignatureName), SignatureMax)
+	if errors.Is(err, fs.ErrNotExist) {
+		sig, err = nil, nil
+	}
+	var verdict Verdict
+	if err != nil {
+		verdict, err = t.Unreadable(ManifestName, err)
+	} else {
+		verdict, err = t.Check(ManifestName, data, sig, MediaNamespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
+	}
+	m, err := decodeManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
 	errs := []error{m.Check()}
 	for _, f := range m.Files {
@@ -170,7 +212,18 @@ func Open(dir string) (*Bundle, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
-	return &Bundle{Dir: dir, Manifest: m}, nil
+	return &Bundle{Dir: dir, Manifest: m, Verdict: verdict, Trusted: t.Keys}, nil
+}
+
+// decodeManifest parses manifest.json; unknown keys are an error.
+func decodeManifest(data []byte) (Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("%s: %w", ManifestName, err)
+	}
+	return m, nil
 }
 
 // Path returns the path (or URL) of role's file.

@@ -1,9 +1,7 @@
 package media
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,8 +35,16 @@ func IsURL(s string) bool {
 // OpenURL fetches and checks the manifest of the bundle at base (the
 // bundle's directory URL, or its manifest.json's) and checks with HEAD
 // requests that every file it lists is there with the listed size. All
-// problems are reported at once; nothing is downloaded but the manifest.
+// problems are reported at once; nothing is downloaded but the manifest
+// (and its signature). Like Open it applies no signature policy.
 func OpenURL(ctx context.Context, base string, rm Remote) (*Bundle, error) {
+	return OpenURLTrusted(ctx, base, rm, Trust{Insecure: true})
+}
+
+// OpenURLTrusted is OpenURL under a signature policy, as OpenTrusted:
+// manifest.json.sig is fetched beside the manifest (a 404 means
+// unsigned) and checked before anything else is requested.
+func OpenURLTrusted(ctx context.Context, base string, rm Remote, t Trust) (*Bundle, error) {
 	rm = rm.withDefaults()
 	u, err := url.Parse(strings.TrimSuffix(base, ManifestName))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -52,11 +58,22 @@ func OpenURL(ctx context.Context, base string, rm Remote) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
 	}
-	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
+	sig, err := rm.Fetch(ctx, dir+SignatureName, SignatureMax)
+	if IsNotFound(err) {
+		sig, err = nil, nil
+	}
+	var verdict Verdict
+	if err != nil {
+		verdict, err = t.Unreadable(ManifestName, err)
+	} else {
+		verdict, err = t.Check(ManifestName, data, sig, MediaNamespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
+	}
+	m, err := decodeManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
 	if err := m.Check(); err != nil {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
@@ -74,7 +91,7 @@ func OpenURL(ctx context.Context, base string, rm Remote) (*Bundle, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
-	return &Bundle{URL: dir, Manifest: m, remote: rm}, nil
+	return &Bundle{URL: dir, Manifest: m, Verdict: verdict, Trusted: t.Keys, remote: rm}, nil
 }
 
 func (rm Remote) withDefaults() Remote {
@@ -110,13 +127,13 @@ func (rm Remote) Fetch(ctx context.Context, u string, max int64) ([]byte, error)
 		}
 		defer resp.Body.Close()
 		if resp.ContentLength > max { // refused before reading a byte of it
-			return statusError{fmt.Sprintf("GET %s: %d bytes, larger than %d bytes", u, resp.ContentLength, max)}
+			return statusError{msg: fmt.Sprintf("GET %s: %d bytes, larger than %d bytes", u, resp.ContentLength, max)}
 		}
 		if data, err = io.ReadAll(io.LimitReader(resp.Body, max+1)); err != nil {
 			return fmt.Errorf("GET %s: %w", u, err)
 		}
 		if int64(len(data)) > max {
-			return statusError{fmt.Sprintf("GET %s: larger than %d bytes", u, max)}
+			return statusError{msg: fmt.Sprintf("GET %s: larger than %d bytes", u, max)}
 		}
 		return nil
 	})
@@ -133,7 +150,7 @@ func (rm Remote) head(ctx context.Context, u string) (int64, error) {
 	err := rm.retry(ctx, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
 		if err != nil {
-			return statusError{err.Error()}
+			return statusError{msg: err.Error()}
 		}
 		resp, err := rm.Client.Do(req)
 		if err != nil {
@@ -174,11 +191,21 @@ func badStatus(msg string, code int) error {
 	if code >= 500 || code == http.StatusTooManyRequests {
 		return errors.New(msg)
 	}
-	return statusError{msg}
+	return statusError{msg, code}
 }
 
 // statusError is an HTTP status that retrying will not change.
-type statusError struct{ msg string }
+type statusError struct {
+	msg  string
+	code int // the HTTP status, when it is one
+}
+
+// IsNotFound tells a 404 or 410 (a document that is not there) from
+// other failures.
+func IsNotFound(err error) bool {
+	var s statusError
+	return errors.As(err, &s) && (s.code == http.StatusNotFound || s.code == http.StatusGone)
+}
 
 func (e statusError) Error() string { return e.msg }
 
@@ -189,7 +216,7 @@ func permanent(err error) bool { var s statusError; return errors.As(err, &s) }
 func (rm Remote) get(ctx context.Context, u string, off int64) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, statusError{err.Error()}
+		return nil, statusError{msg: err.Error()}
 	}
 	if off > 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", off))
@@ -212,7 +239,7 @@ func (rm Remote) get(ctx context.Context, u string, off int64) (*http.Response, 
 	}
 	if off > 0 && !strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", off)) {
 		resp.Body.Close()
-		return nil, statusError{fmt.Sprintf("GET %s: Content-Range %q does not start at byte %d", u, resp.Header.Get("Content-Range"), off)}
+		return nil, statusError{msg: fmt.Sprintf("GET %s: Content-Range %q does not start at byte %d", u, resp.Header.Get("Content-Range"), off)}
 	}
 	return resp, nil
 }
