@@ -19,11 +19,6 @@ import (
 // last upgraded from, else the keys that verified that bundle.
 const TrustedKeysPath = "/node/trusted-keys"
 
-// ConfigSignatureRequiredFile, in the live system's
-// media.TrustedKeysDir, makes node.config_signature=required the default
-// of media built with `media build --require-config-signature`.
-const ConfigSignatureRequiredFile = "require-config-signature"
-
 // MediaTrust is the signature policy of a run's media. An upgrade of a
 // node that stores trusted keys (its ESP's TrustedKeysPath) is checked
 // against those only: media cannot bring the keys that vouch for it.
@@ -73,7 +68,7 @@ func NeedsConfigSignature(cfg Config, embeddedDir string) bool {
 	case ConfigSignatureOptional:
 		return false
 	}
-	_, err := os.Stat(filepath.Join(embeddedDir, ConfigSignatureRequiredFile))
+	_, err := os.Stat(filepath.Join(embeddedDir, media.ConfigSignatureRequiredFile))
 	return embeddedDir != "" && err == nil
 }
 

@@ -37,6 +37,9 @@ func runMedia(args []string) int {
 	fs.StringVar(&s.Options.Default, "default", "", "default menu entry: install, install-serial, rescue, rescue-serial, auto, auto-serial")
 	fs.IntVar(&s.Options.Timeout, "timeout", 0, "menu timeout in seconds (default 5)")
 	fs.Var(&extra, "karg", "kernel argument added to every entry (repeatable)")
+	var keys stringList
+	fs.Var(&keys, "trust-key", "public key file (KEY.pub, or a folder of *.pub) the live system trusts; the bundle must be signed by one (repeatable: rotation)")
+	fs.BoolVar(&s.RequireConfigSignature, "require-config-signature", false, "the live system requires a signed node.config (node.config_signature=required by default)")
 	if code, stop := parseFlags(fs, args[1:]); stop {
 		return code
 	}
@@ -45,6 +48,7 @@ func runMedia(args []string) int {
 		return 2
 	}
 	s.Options.Args = extra
+	s.TrustKeys = keys
 	if s.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"node-installer/installer/media"
 	"node-installer/internal/live"
@@ -19,15 +20,22 @@ var liveInit []byte
 
 // Spec is one `media build`.
 type Spec struct {
-	Bundle  string // media bundle folder (checked with the installer's reader)
-	Out     string // output folder: <product>-<version>.iso and pxe/
-	Binary  string // static node-installer for the live environment
-	Answer  string // answer file to embed ("" for none)
-	Flavor  string // Debian kernel flavour of the live environment, e.g. amd64
-	PXEBase string // URL the PXE set will be served from (iPXE's default ${base})
-	Options Options
-	Cache   live.Cache
-	Log     io.Writer
+	Bundle string // media bundle folder (checked with the installer's reader)
+	Out    string // output folder: <product>-<version>.iso and pxe/
+	Binary string // static node-installer for the live environment
+	Answer string // answer file to embed ("" for none)
+	// TrustKeys are public key files (or folders of *.pub) the live
+	// system trusts (media.TrustedKeysDir): the bundle must be signed by
+	// one of them. Several allow a rotation.
+	TrustKeys []string
+	// RequireConfigSignature makes node.config_signature=required the
+	// live system's default.
+	RequireConfigSignature bool
+	Flavor                 string // Debian kernel flavour of the live environment, e.g. amd64
+	PXEBase                string // URL the PXE set will be served from (iPXE's default ${base})
+	Options                Options
+	Cache                  live.Cache
+	Log                    io.Writer
 }
 
 // Result names what a build wrote.
@@ -49,9 +57,23 @@ func Build(ctx context.Context, s Spec) (*Result, error) {
 	if s.Log == nil {
 		s.Log = io.Discard
 	}
-	b, err := media.Open(s.Bundle)
+	keys, err := media.LoadKeys(false, s.TrustKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("--trust-key: %w", err)
+	}
+	var b *media.Bundle
+	if len(keys) > 0 {
+		// Media whose own keys refuse its bundle would install nothing.
+		b, err = media.OpenTrusted(s.Bundle, media.Trust{Keys: keys, KeysFrom: "--trust-key " + strings.Join(s.TrustKeys, ", ")})
+	} else {
+		fmt.Fprintf(s.Log, "media: warning: no --trust-key: the live system trusts no key, installs need node.trust_key= or node.insecure_media\n")
+		b, err = media.Open(s.Bundle)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--bundle: %w", err)
+	}
+	if s.RequireConfigSignature && len(keys) == 0 {
+		return nil, fmt.Errorf("--require-config-signature needs --trust-key: an answer file is checked against the embedded keys")
 	}
 	m := b.Manifest
 	o := s.Options
@@ -96,7 +118,7 @@ func Build(ctx context.Context, s Spec) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 	initrd := filepath.Join(work, "initrd.img")
-	if err := writeLiveInitrd(ctx, k, bb, s.Binary, initrd); err != nil {
+	if err := writeLiveInitrd(ctx, k, bb, s.Binary, trustFiles(keys, s.RequireConfigSignature), initrd); err != nil {
 		return nil, err
 	}
 	res := &Result{Kernel: k.Package + " " + k.Version}
@@ -117,7 +139,7 @@ func Build(ctx context.Context, s Spec) (*Result, error) {
 
 // writeLiveInitrd writes the live environment: busybox, the installer as
 // what /init hands PID 1 to, the modules and tools it needs.
-func writeLiveInitrd(ctx context.Context, k *live.Kernel, busybox, binary, out string) error {
+func writeLiveInitrd(ctx context.Context, k *live.Kernel, busybox, binary string, extra []live.File, out string) error {
 	var tools []string
 	for _, t := range live.InstallerTools {
 		p, err := live.FindTool(t)
@@ -126,13 +148,26 @@ func writeLiveInitrd(ctx context.Context, k *live.Kernel, busybox, binary, out s
 		}
 		tools = append(tools, p)
 	}
-	files := []live.File{{Src: binary, Dst: "bin/node-installer", Mode: 0o755}}
+	files := append([]live.File{{Src: binary, Dst: "bin/node-installer", Mode: 0o755}}, extra...)
 	if _, err := os.Stat("/etc/mke2fs.conf"); err == nil {
 		files = append(files, live.File{Src: "/etc/mke2fs.conf", Dst: "etc/mke2fs.conf", Mode: 0o644})
 	}
 	r := live.Initramfs{Kernel: k, Busybox: busybox, Init: liveInit, Modules: live.InstallerModules,
 		Tools: tools, Files: files, Gzip: true}
 	return r.WriteFile(ctx, out)
+}
+
+// trustFiles are the live system's trusted keys and policy files.
+func trustFiles(keys media.Keys, requireConfigSig bool) []live.File {
+	if len(keys) == 0 {
+		return nil
+	}
+	dir := strings.TrimPrefix(media.TrustedKeysDir, "/")
+	fs := []live.File{{Data: []byte(keys.Lines()), Dst: dir + "/media.pub", Mode: 0o644}}
+	if requireConfigSig {
+		fs = append(fs, live.File{Data: []byte("node.config must be signed\n"), Dst: dir + "/" + media.ConfigSignatureRequiredFile, Mode: 0o644})
+	}
+	return fs
 }
 
 // buildISO stages the ISO tree and writes it with xorriso: isolinux for
@@ -146,13 +181,10 @@ func buildISO(ctx context.Context, work string, b *media.Bundle, kernel, initrd,
 		}
 	}
 	links := map[string]string{
-		filepath.Join(root, LiveKernel):                    kernel,
-		filepath.Join(root, LiveInitrd):                    initrd,
-		filepath.Join(root, BundleDir, media.ManifestName): filepath.Join(b.Dir, media.ManifestName),
+		filepath.Join(root, LiveKernel): kernel,
+		filepath.Join(root, LiveInitrd): initrd,
 	}
-	for _, f := range b.Manifest.Files {
-		links[filepath.Join(root, BundleDir, f.Name)] = filepath.Join(b.Dir, f.Name)
-	}
+	bundleLinks(b, filepath.Join(root, BundleDir), links)
 	if answer != "" {
 		links[filepath.Join(root, AnswerName)] = answer
 	}
@@ -267,17 +299,12 @@ func writePXE(b *media.Bundle, kernel, initrd string, o Options, base, dir strin
 		}
 	}
 	links := map[string]string{
-		filepath.Join(dir, PXEKernel):                     kernel,
-		filepath.Join(dir, PXEInitrd):                     initrd,
-		filepath.Join(dir, BundleDir, media.ManifestName): filepath.Join(b.Dir, media.ManifestName),
+		filepath.Join(dir, PXEKernel): kernel,
+		filepath.Join(dir, PXEInitrd): initrd,
 	}
-	for _, f := range b.Manifest.Files {
-		links[filepath.Join(dir, BundleDir, f.Name)] = filepath.Join(b.Dir, f.Name)
-	}
-	for dst, src := range links {
-		if err := linkOrCopy(src, dst); err != nil {
-			return err
-		}
+	bundleLinks(b, filepath.Join(dir, BundleDir), links)
+	if err := linkAll(links); err != nil {
+		return err
 	}
 	texts := map[string]string{
 		"boot.ipxe":            BootIPXE(o, base),

@@ -39,10 +39,13 @@ func linkOrCopy(src, dst string) error {
 	return sparse.CopyRange(dst, src, 0, st.Size())
 }
 
-// bundleLinks maps the bundle's files (manifest first) to their place
-// under dir.
+// bundleLinks maps the bundle's files (manifest and its signature first)
+// to their place under dir.
 func bundleLinks(b *media.Bundle, dir string, links map[string]string) {
 	links[filepath.Join(dir, media.ManifestName)] = filepath.Join(b.Dir, media.ManifestName)
+	if st, err := os.Lstat(filepath.Join(b.Dir, media.SignatureName)); err == nil && st.Mode().IsRegular() {
+		links[filepath.Join(dir, media.SignatureName)] = filepath.Join(b.Dir, media.SignatureName)
+	}
 	for _, f := range b.Manifest.Files {
 		links[filepath.Join(dir, f.Name)] = filepath.Join(b.Dir, f.Name)
 	}

@@ -38,6 +38,11 @@ const (
 // more keys each, authorized_keys format).
 const TrustedKeysDir = "/etc/node-installer/trusted-keys"
 
+// ConfigSignatureRequiredFile, in the live system's TrustedKeysDir,
+// makes node.config_signature=required the default of media built with
+// `media build --require-config-signature`.
+const ConfigSignatureRequiredFile = "require-config-signature"
+
 // ErrSignature is wrapped by every refusal of an unsigned or wrongly
 // signed manifest or answer file.
 var ErrSignature = errors.New("signature check failed")

@@ -179,6 +179,9 @@ func (e *env) lcBrokenBundle(t *testing.T) string {
 	if err := media.Create(dir, "node", v3, "1"); err != nil {
 		t.Fatal(err)
 	}
+	if err := media.SignBundle(dir, vm.TestSigner()); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"node-installer/installer/media"
+
+	"golang.org/x/crypto/ssh"
 )
 
 var (
@@ -98,7 +100,7 @@ func (tc *Toolchain) Bundle(ctx context.Context, spec BundleSpec) (string, error
 			return "", fmt.Errorf("bundle %s %q: expected letters, digits and ._+~-", name, v)
 		}
 	}
-	key, err := Key("bundle-v1", BuilderID(), spec.Product, spec.Version, spec.Release, tc.Kernel.Package, tc.Kernel.Version,
+	key, err := Key("bundle-v2-signed", BuilderID(), spec.Product, spec.Version, spec.Release, tc.Kernel.Package, tc.Kernel.Version,
 		"file:"+tc.Busybox, "file:"+tc.SystemdBoot, string(nodeInit), string(rootInit), strings.Join(NodeModules, ","))
 	if err != nil {
 		return "", err
@@ -127,8 +129,20 @@ func (tc *Toolchain) BuildBundle(ctx context.Context, dir string, spec BundleSpe
 	if err := tc.buildRoot(ctx, filepath.Join(dir, BundleRoot), spec.Version); err != nil {
 		return err
 	}
-	return media.Create(dir, spec.Product, spec.Version, spec.Release)
+	if err := media.Create(dir, spec.Product, spec.Version, spec.Release); err != nil {
+		return err
+	}
+	return media.SignBundle(dir, TestSigner())
 }
+
+// TestSigner signs the test bundles: the published demo key, so every
+// VM test installs signed media as a real installer does (never trust
+// it outside tests).
+func TestSigner() ssh.Signer { return media.DemoSigner() }
+
+// TestKeys trusts TestSigner: what the test installer's live system
+// holds in media.TrustedKeysDir.
+func TestKeys() media.Keys { return media.DemoKeys() }
 
 // buildRoot makes the squashfs OS image whose /sbin/init prints the marker.
 func (tc *Toolchain) buildRoot(ctx context.Context, out, version string) error {

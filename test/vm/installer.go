@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"node-installer/installer/media"
 	"node-installer/internal/live"
 )
 
@@ -106,6 +107,9 @@ func (tc *Toolchain) InstallerInitrd(ctx context.Context, spec InstallerSpec) (s
 		{Data: []byte(strings.Join(words, " ") + "\n"), Dst: "etc/vmtest.args"},
 		{Data: []byte(mode + "\n"), Dst: "etc/vmtest.mode"},
 		{Data: []byte(strconv.Itoa(spec.Disks) + "\n"), Dst: "etc/vmtest.disks"},
+		// The live system trusts the key test bundles are signed with, as
+		// real media trust the keys of media build --trust-key.
+		{Data: []byte(TestKeys().Lines()), Dst: strings.TrimPrefix(media.TrustedKeysDir, "/") + "/test.pub", Mode: 0o644},
 	}
 	if spec.Pre != "" {
 		files = append(files, File{Data: []byte(spec.Pre + "\n"), Dst: "etc/vmtest.pre"})
@@ -134,7 +138,11 @@ func (tc *Toolchain) InstallerInitrd(ctx context.Context, spec InstallerSpec) (s
 		if err != nil {
 			return "", fmt.Errorf("installer media: %w", err)
 		}
-		names := []string{"manifest.json"}
+		names := []string{media.ManifestName}
+		if _, err := os.Stat(filepath.Join(spec.Bundle, media.SignatureName)); err == nil {
+			names = append(names, media.SignatureName)
+			keyParts = append(keyParts, "file:"+filepath.Join(spec.Bundle, media.SignatureName))
+		}
 		for _, f := range m.Files {
 			names = append(names, f.Name)
 		}

@@ -62,7 +62,7 @@ func build(ctx context.Context, out string, c vm.Cache, spec vm.BundleSpec, inst
 	if err != nil {
 		return err
 	}
-	for _, f := range append([]media.File{{Name: media.ManifestName}}, m.Files...) {
+	for _, f := range append([]media.File{{Name: media.ManifestName}, {Name: media.SignatureName}}, m.Files...) {
 		if err := copyFile(filepath.Join(bundle, f.Name), filepath.Join(out, f.Name)); err != nil {
 			return err
 		}
