@@ -53,7 +53,7 @@ bundle: build
 # real hardware; the cloud kernel boots faster in a VM)
 NODE_KERNEL_FLAVOR ?= cloud-amd64
 media: deps bundle
-	$(BIN) media build --bundle out/bundle --out out/media --kernel-flavor $(NODE_KERNEL_FLAVOR) --installer $(BIN)
+	$(BIN) media build --bundle out/bundle --trust-key out/bundle/test-key.pub --out out/media --kernel-flavor $(NODE_KERNEL_FLAVOR) --installer $(BIN)
 
 clean:
 	rm -rf bin out

@@ -5,6 +5,9 @@
 //
 //	go run ./test/vm/cmd/mkbundle [-version 1.0.0] [-installer bin/node-installer] OUT
 //
+// The bundle is signed (manifest.json.sig) with the published test key;
+// OUT/test-key.pub is its public half.
+//
 // Downloads and builds are cached (see docs/testing.md).
 package main
 
@@ -67,7 +70,12 @@ func build(ctx context.Context, out string, c vm.Cache, spec vm.BundleSpec, inst
 			return err
 		}
 	}
-	fmt.Printf("bundle %s %s-%s in %s: %.1fs\n", m.Product, m.Version, m.Release, out, time.Since(t0).Seconds())
+	// The public half of the key the bundle is signed with, for
+	// media build --trust-key.
+	if err := os.WriteFile(filepath.Join(out, TestKeyName), []byte(vm.TestKeys().Lines()), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("bundle %s %s-%s in %s (signed, key %s): %.1fs\n", m.Product, m.Version, m.Release, out, TestKeyName, time.Since(t0).Seconds())
 	if installer == "" {
 		return nil
 	}
@@ -84,6 +92,9 @@ func build(ctx context.Context, out string, c vm.Cache, spec vm.BundleSpec, inst
 	fmt.Printf("installer initramfs %s (media at %s): %.1fs\n", filepath.Join(out, "installer-initrd.img"), vm.MediaPath, time.Since(t0).Seconds())
 	return nil
 }
+
+// TestKeyName is the trusted key file written beside the bundle's files.
+const TestKeyName = "test-key.pub"
 
 func copyFile(src, dst string) error {
 	data, err := os.ReadFile(src)
