@@ -9,7 +9,7 @@ declare -A need=(
   [fsck.vfat]=dosfstools [mkfs.ext4]=e2fsprogs [dnsmasq]=dnsmasq-base
   [tmux]=tmux [efibootmgr]=efibootmgr [losetup]=mount [ip]=iproute2 [blkid]=util-linux [zstd]=zstd
   [mkfs.xfs]=xfsprogs [mkfs.btrfs]=btrfs-progs [debugfs]=e2fsprogs [swapon]=mount [dmsetup]=dmsetup
-  [xorriso]=xorriso
+  [xorriso]=xorriso [ssh-keygen]=openssh-client
 )
 # files (not commands) -> Debian package
 declare -A needfile=( [/usr/share/ovmf/OVMF.fd]=ovmf [/usr/lib/ISOLINUX/isolinux.bin]=isolinux
