@@ -178,19 +178,7 @@ func OpenTrusted(dir string, t Trust) (*Bundle, error) {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
 	sig, err := ReadSmall(filepath.Join(dir, SignatureName), SignatureMax)
-	if errors.Is(err, fs.ErrNotExist) {
-		sig, err = nil, nil
-	}
-	var verdict Verdict
-	if err != nil {
-		verdict, err = t.Unreadable(ManifestName, err)
-	} else {
-		verdict, err = t.Check(ManifestName, data, sig, MediaNamespace)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
-	}
-	m, err := decodeManifest(data)
+	verdict, m, err := t.checkManifest(data, sig, err, errors.Is(err, fs.ErrNotExist))
 	if err != nil {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
@@ -213,6 +201,27 @@ func OpenTrusted(dir string, t Trust) (*Bundle, error) {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
 	return &Bundle{Dir: dir, Manifest: m, Verdict: verdict, Trusted: t.Keys}, nil
+}
+
+// checkManifest checks the manifest's bytes against its signature (sig,
+// or sigErr reading it; missing: there is none) before anything else, then
+// decodes it: the verdict of OpenTrusted and OpenURLTrusted.
+func (t Trust) checkManifest(data, sig []byte, sigErr error, missing bool) (Verdict, Manifest, error) {
+	var v Verdict
+	var err error
+	switch {
+	case missing:
+		v, err = t.Check(ManifestName, data, nil, MediaNamespace)
+	case sigErr != nil:
+		v, err = t.Unreadable(ManifestName, sigErr)
+	default:
+		v, err = t.Check(ManifestName, data, sig, MediaNamespace)
+	}
+	if err != nil {
+		return v, Manifest{}, err
+	}
+	m, err := decodeManifest(data)
+	return v, m, err
 }
 
 // decodeManifest parses manifest.json; unknown keys are an error.

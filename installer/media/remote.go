@@ -59,19 +59,7 @@ func OpenURLTrusted(ctx context.Context, base string, rm Remote, t Trust) (*Bund
 		return nil, fmt.Errorf("media bundle %s: %s: %w", dir, ManifestName, err)
 	}
 	sig, err := rm.Fetch(ctx, dir+SignatureName, SignatureMax)
-	if IsNotFound(err) {
-		sig, err = nil, nil
-	}
-	var verdict Verdict
-	if err != nil {
-		verdict, err = t.Unreadable(ManifestName, err)
-	} else {
-		verdict, err = t.Check(ManifestName, data, sig, MediaNamespace)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
-	}
-	m, err := decodeManifest(data)
+	verdict, m, err := t.checkManifest(data, sig, err, IsNotFound(err))
 	if err != nil {
 		return nil, fmt.Errorf("media bundle %s: %w", dir, err)
 	}
