@@ -139,25 +139,13 @@ func (v *validator) ips(n *network.Config) {
 // staticIP checks a static address, its gateway and peer.
 func (v *validator) staticIP(f string, ip network.IP) {
 	a := ip.Address.Addr()
-	if a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() {
-		v.add(f+".address", "%s is not a host address", a)
+	if err := network.CheckAddress(ip.Address); err != nil {
+		v.add(f+".address", "%v", err)
 		return
 	}
-	if a.Is4() && ip.Address.Bits() < 31 {
-		m := ip.Address.Masked()
-		if a == m.Addr() {
-			v.add(f+".address", "%s is the network address of %s", a, m)
-		}
-	}
 	if ip.Gateway.IsValid() {
-		gw := ip.Gateway
-		switch {
-		case gw.Is4() != a.Is4():
-			v.add(f+".gateway", "gateway %s and address %s are of different IP families", gw, a)
-		case gw == a:
-			v.add(f+".gateway", "gateway %s is the node's own address", gw)
-		case !ip.Address.Masked().Contains(gw) && !(gw.Is6() && gw.IsLinkLocalUnicast()):
-			v.add(f+".gateway", "gateway %s is outside the subnet %s of the static address", gw, ip.Address.Masked())
+		if err := network.CheckGateway(ip.Address, ip.Gateway); err != nil {
+			v.add(f+".gateway", "%v", err)
 		}
 	}
 	if ip.Peer.IsValid() && ip.Peer.Is4() != a.Is4() {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -13,7 +14,7 @@ import (
 // CheckHostname accepts an RFC 1123 host name (or FQDN): at most 253
 // characters, labels of 1-63 letters, digits and '-' that neither start
 // nor end with '-', and a last label that is not all digits (that is an
-// IPv4 address, not a name).
+// IPv4 address, not a name); not localhost.
 func CheckHostname(h string) error {
 	if h == "" {
 		return fmt.Errorf("empty host name")
@@ -34,6 +35,9 @@ func CheckHostname(h string) error {
 				return fmt.Errorf("label %q: only letters, digits and '-' allowed", l)
 			}
 		}
+	}
+	if l := strings.ToLower(h); l == "localhost" || strings.HasPrefix(l, "localhost.") {
+		return fmt.Errorf("%s names every machine's loopback, not this node", h)
 	}
 	if _, err := strconv.Atoi(labels[len(labels)-1]); err == nil {
 		return fmt.Errorf("the last label %q is all digits (an address, not a name)", labels[len(labels)-1])
@@ -83,4 +87,48 @@ func NormalizeMAC(s string) string {
 		return ""
 	}
 	return m
+}
+
+// CheckAddress checks a static host address with its prefix length: not
+// unspecified, multicast or loopback, and in IPv4 subnets of 4 or more
+// addresses neither the network nor the broadcast address.
+func CheckAddress(p netip.Prefix) error {
+	a := p.Addr()
+	if a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() {
+		return fmt.Errorf("%s is not a host address", a)
+	}
+	if a.Is4() && p.Bits() < 31 {
+		m := p.Masked()
+		if a == m.Addr() {
+			return fmt.Errorf("%s is the network address of %s", a, m)
+		}
+		if a == lastAddr(m) {
+			return fmt.Errorf("%s is the broadcast address of %s", a, m)
+		}
+	}
+	return nil
+}
+
+// lastAddr is the last address of the IPv4 prefix m.
+func lastAddr(m netip.Prefix) netip.Addr {
+	b := m.Addr().As4()
+	host := uint32(1)<<(32-m.Bits()) - 1
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// CheckGateway checks the gateway gw of the static address p: same
+// family, not the address itself, inside p's subnet (an IPv6 link-local
+// gateway is on every link).
+func CheckGateway(p netip.Prefix, gw netip.Addr) error {
+	a := p.Addr()
+	switch {
+	case gw.Is4() != a.Is4():
+		return fmt.Errorf("gateway %s and address %s are of different IP families", gw, a)
+	case gw == a:
+		return fmt.Errorf("gateway %s is the node's own address", gw)
+	case !p.Masked().Contains(gw) && !(gw.Is6() && gw.IsLinkLocalUnicast()):
+		return fmt.Errorf("gateway %s is outside the subnet %s of the static address", gw, p.Masked())
+	}
+	return nil
 }

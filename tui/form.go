@@ -251,8 +251,10 @@ func (fd FormData) ParseNetwork() (network.Config, []FieldError) {
 	var errs []FieldError
 	bad := func(f, m string) { errs = append(errs, FieldError{f, m}) }
 	c.Hostname = strings.TrimSpace(fd.Hostname)
-	if c.Hostname != "" && !validHostname(c.Hostname) {
-		bad("Hostname", fmt.Sprintf("%q: expected letters, digits, '-' and dots, up to 253 characters", c.Hostname))
+	if c.Hostname != "" {
+		if err := network.CheckHostname(c.Hostname); err != nil {
+			bad("Hostname", fmt.Sprintf("%q: %v", c.Hostname, err))
+		}
 	}
 	iface := fd.NIC
 	if fd.Bond {
@@ -260,8 +262,13 @@ func (fd FormData) ParseNetwork() (network.Config, []FieldError) {
 		if name == "" {
 			name = "bond0"
 		}
+		if err := network.CheckIfname(name); err != nil {
+			bad("Bond name", err.Error())
+		}
 		if len(fd.BondNICs) < 1 {
 			bad("Bond", "mark at least one NIC (Space) to enslave to "+name)
+		} else if _, err := network.ParseBondOptions(fd.BondOpts, fd.BondNICs); err != nil {
+			bad("Bond options", err.Error())
 		}
 		c.Bond = &network.Bond{Name: name, Slaves: append([]string(nil), fd.BondNICs...), Options: strings.TrimSpace(fd.BondOpts)}
 		iface = name
@@ -283,17 +290,7 @@ func (fd FormData) ParseNetwork() (network.Config, []FieldError) {
 		} else {
 			ip.Address = p
 		}
-		if gw := strings.TrimSpace(fd.IPv4GW); gw != "" {
-			a, err := netip.ParseAddr(gw)
-			switch {
-			case err != nil || !a.Is4():
-				bad("IPv4 gateway", fmt.Sprintf("%q: expected an IPv4 address", gw))
-			case p.IsValid() && !p.Masked().Contains(a):
-				bad("IPv4 gateway", fmt.Sprintf("%s is not inside %s", a, p.Masked()))
-			default:
-				ip.Gateway = a
-			}
-		}
+		fd.static("IPv4", &ip, fd.IPv4GW, bad)
 		c.IPs = append(c.IPs, ip)
 	}
 	switch fd.IPv6Mode {
@@ -311,13 +308,7 @@ func (fd FormData) ParseNetwork() (network.Config, []FieldError) {
 		} else {
 			ip.Address = p
 		}
-		if gw := strings.TrimSpace(fd.IPv6GW); gw != "" {
-			if a, err := netip.ParseAddr(gw); err != nil || !a.Is6() {
-				bad("IPv6 gateway", fmt.Sprintf("%q: expected an IPv6 address", gw))
-			} else {
-				ip.Gateway = a
-			}
-		}
+		fd.static("IPv6", &ip, fd.IPv6GW, bad)
 		c.IPs = append(c.IPs, ip)
 	}
 	if v := strings.TrimSpace(fd.VLAN); v != "" {
@@ -350,6 +341,33 @@ func (fd FormData) ParseNetwork() (network.Config, []FieldError) {
 		}
 	}
 	return c, errs
+}
+
+// static checks the parsed static address of ip and sets its gateway
+// from gw, by the rules the kernel arguments are checked with.
+func (fd FormData) static(fam string, ip *network.IP, gw string, bad func(f, m string)) {
+	if ip.Address.IsValid() {
+		if err := network.CheckAddress(ip.Address); err != nil {
+			bad(fam+" address", err.Error())
+			ip.Address = netip.Prefix{}
+		}
+	}
+	gw = strings.TrimSpace(gw)
+	if gw == "" {
+		return
+	}
+	a, err := netip.ParseAddr(gw)
+	if err != nil || a.Is4() != (fam == "IPv4") {
+		bad(fam+" gateway", fmt.Sprintf("%q: expected an %s address", gw, fam))
+		return
+	}
+	if ip.Address.IsValid() {
+		if err := network.CheckGateway(ip.Address, a); err != nil {
+			bad(fam+" gateway", err.Error())
+			return
+		}
+	}
+	ip.Gateway = a
 }
 
 // validHostname is network.CheckHostname, the rule the kernel

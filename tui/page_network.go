@@ -27,6 +27,7 @@ type networkPage struct {
 	ping             *tview.InputField
 	bond             *tview.Checkbox
 	nics             []network.NIC
+	chosen           string // the management NIC, chosen with Enter
 	marked           map[string]bool
 	app              *App
 }
@@ -60,7 +61,13 @@ func newNetworkPage(a *App) *networkPage {
 	boxed(p.table.Box, "Management NIC (Enter: use it, Space: mark it for the bond)")
 	boxed(p.left.Box, "Addresses")
 	boxed(p.right.Box, "Names and services")
-	p.table.SetSelectedFunc(func(int, int) { a.tv.SetFocus(p.left) })
+	p.table.SetSelectedFunc(func(row, _ int) {
+		if row >= 1 && row <= len(p.nics) {
+			p.chosen = p.nics[row-1].Name
+			p.fillTable()
+		}
+		a.tv.SetFocus(p.left)
+	})
 	p.table.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() == tcell.KeyRune && ev.Rune() == ' ' {
 			if row, _ := p.table.GetSelection(); row >= 1 && row <= len(p.nics) {
@@ -87,8 +94,8 @@ func (p *networkPage) keys() []action {
 func (p *networkPage) fillTable() {
 	t := p.table
 	t.Clear()
-	for i, h := range []string{"Bond", "Name", "Link", "MAC", "Speed", "Driver"} {
-		t.SetCell(0, i, tview.NewTableCell(h).SetTextColor(colTitle).SetSelectable(false).SetExpansion(boolInt(i == 5)))
+	for i, h := range []string{"Use", "Bond", "Name", "Link", "MAC", "Speed", "Driver"} {
+		t.SetCell(0, i, tview.NewTableCell(h).SetTextColor(colTitle).SetSelectable(false).SetExpansion(boolInt(i == 6)))
 	}
 	for r, n := range p.nics {
 		link := "down"
@@ -103,10 +110,38 @@ func (p *networkPage) fillTable() {
 		if p.marked[n.Name] {
 			mark = "[x]"
 		}
-		for i, s := range []string{mark, n.Name, link, n.MAC, speed, n.Driver} {
+		use := ""
+		if n.Name == p.chosen {
+			use = "mgmt"
+		}
+		for i, s := range []string{use, mark, n.Name, link, n.MAC, speed, n.Driver} {
 			t.SetCell(r+1, i, tview.NewTableCell(tview.Escape(s)).SetTextColor(colText))
 		}
 	}
+}
+
+// defaultNIC is the management NIC the page starts with: the one
+// already chosen (kernel arguments, a previous visit), else the BOOTIF
+// NIC, else the first hardware NIC with a link, else the first hardware
+// NIC, else the first. The virtual ones come last: a bridge or veth is
+// rarely how the node is managed.
+func defaultNIC(nics []network.NIC, chosen, bootIfMAC string) string {
+	for _, n := range nics {
+		if n.Name == chosen || bootIfMAC != "" && strings.EqualFold(n.MAC, bootIfMAC) {
+			return n.Name
+		}
+	}
+	for _, carrier := range []bool{true, false} {
+		for _, n := range nics {
+			if !n.Virtual && (n.Carrier || !carrier) {
+				return n.Name
+			}
+		}
+	}
+	if len(nics) > 0 {
+		return nics[0].Name
+	}
+	return ""
 }
 
 func setDrop(d *tview.DropDown, opts []string, v string) {
@@ -130,10 +165,11 @@ func (p *networkPage) enter(a *App) {
 	for _, n := range a.fd.BondNICs {
 		p.marked[n] = true
 	}
+	p.chosen = defaultNIC(p.nics, a.fd.NIC, a.opts.Config.Network.BootIfMAC)
 	p.fillTable()
 	row := 1
 	for i, n := range p.nics {
-		if n.Name == a.fd.NIC || strings.EqualFold(n.MAC, a.opts.Config.Network.BootIfMAC) {
+		if n.Name == p.chosen {
 			row = i + 1
 		}
 	}
@@ -161,8 +197,8 @@ func (p *networkPage) enter(a *App) {
 
 func (p *networkPage) store(a *App) {
 	fd := &a.fd
-	if row, _ := p.table.GetSelection(); row >= 1 && row <= len(p.nics) {
-		fd.NIC = p.nics[row-1].Name
+	if p.chosen != "" {
+		fd.NIC = p.chosen // what Enter chose, not where the cursor is
 	}
 	_, fd.IPv4Mode = p.v4.GetCurrentOption()
 	_, fd.IPv6Mode = p.v6.GetCurrentOption()

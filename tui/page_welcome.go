@@ -7,6 +7,7 @@ import (
 	"github.com/rivo/tview"
 
 	"node-installer/installer"
+	"node-installer/network"
 )
 
 // welcome is the first page: what was detected and what can be done.
@@ -60,7 +61,7 @@ func (p *welcome) enter(a *App) {
 			fmt.Fprintf(&b, "  %s\n", tview.Escape(installer.ClassifyVersions(f.Version, a.opts.Media.Version).Reason))
 		}
 	}
-	fmt.Fprintf(&b, "Machine: %s firmware, %s RAM, %d disk(s), %d NIC(s).", orDefault(a.opts.Facts.Firmware, "unknown"), humanSize(a.opts.Facts.MemBytes), len(a.opts.Facts.Disks), len(a.opts.Facts.NICs))
+	fmt.Fprintf(&b, "Machine: %s firmware, %s RAM, %d disk(s), %d NIC(s).", orDefault(a.opts.Facts.Firmware, "unknown"), humanSize(a.opts.Facts.MemBytes), len(a.opts.Facts.Disks), countNICs(a.opts.Facts.NICs))
 	p.info.SetText(b.String())
 	p.list.Clear()
 	sel := 0
@@ -151,4 +152,15 @@ func (p *keyboard) validate(a *App) []FieldError {
 		return []FieldError{{"Keyboard", "choose a layout"}}
 	}
 	return nil
+}
+
+// countNICs counts the NICs a node can be managed through: not loopback.
+func countNICs(nics []network.NIC) int {
+	n := 0
+	for _, nic := range nics {
+		if !nic.Loopback {
+			n++
+		}
+	}
+	return n
 }

@@ -229,6 +229,53 @@ func TestNetworkPageValidation(t *testing.T) {
 	h.wantPage(pgNetwork)
 }
 
+// The management NIC started as the first row, a bridge without a link
+// on a real machine: it is the BOOTIF NIC, else the first hardware NIC
+// with a link.
+func TestDefaultNIC(t *testing.T) {
+	nics := []network.NIC{
+		{Name: "virbr0", Virtual: true, Carrier: true},
+		{Name: "eno1", MAC: "52:54:00:00:00:01"},
+		{Name: "eno2", MAC: "52:54:00:00:00:02", Carrier: true},
+	}
+	for _, tt := range []struct{ chosen, bootif, want string }{
+		{"", "", "eno2"},
+		{"", "52:54:00:00:00:01", "eno1"},
+		{"eno1", "52:54:00:00:00:02", "eno1"},
+		{"bond0", "", "eno2"},
+	} {
+		if got := defaultNIC(nics, tt.chosen, tt.bootif); got != tt.want {
+			t.Errorf("defaultNIC(chosen %q, BOOTIF %q) = %s, want %s", tt.chosen, tt.bootif, got, tt.want)
+		}
+	}
+	if got := defaultNIC(nics[:2], "", ""); got != "eno1" {
+		t.Errorf("no NIC with a link: %s, want the first hardware NIC eno1", got)
+	}
+}
+
+// Moving the cursor does not choose: only Enter does, and the table
+// marks the chosen NIC.
+func TestNetworkChooseNIC(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgNetwork)
+	h.want("mgmt [ ]  eno1")
+	h.press(tcell.KeyDown)
+	h.press(tcell.KeyF10)
+	h.wantPage(pgPassword)
+	if h.a.fd.NIC != "eno1" {
+		t.Fatalf("the cursor on eno2 chose %s", h.a.fd.NIC)
+	}
+	h.press(tcell.KeyF3)
+	h.wantPage(pgNetwork)
+	h.press(tcell.KeyDown, tcell.KeyEnter)
+	h.want("mgmt [ ]  eno2")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgPassword)
+	if h.a.fd.NIC != "eno2" {
+		t.Errorf("Enter on eno2 chose %s", h.a.fd.NIC)
+	}
+}
+
 func TestNetworkBondAndPing(t *testing.T) {
 	opts := testOptions()
 	var pinged []string
@@ -264,7 +311,7 @@ func TestNetworkBondAndPing(t *testing.T) {
 	h.waitFor("192.0.2.1 answers.", 2e9)
 	h.press(tcell.KeyF10)
 	h.wantPage(pgPassword)
-	if !h.a.fd.Bond || len(h.a.fd.BondNICs) != 2 || h.a.fd.NIC != "eno2" {
+	if !h.a.fd.Bond || len(h.a.fd.BondNICs) != 2 || h.a.fd.NIC != "eno1" { // marking bond ports does not move the management NIC
 		t.Errorf("bond %v %v nic %s", h.a.fd.Bond, h.a.fd.BondNICs, h.a.fd.NIC)
 	}
 	cfg, errs := h.a.fd.ToConfig(installer.Defaults(), "")
