@@ -338,3 +338,78 @@ func TestNoConfigPartition(t *testing.T) {
 		t.Errorf("err = %v, want ErrNoConfigPartition", err)
 	}
 }
+
+// TestKeysRoundTrip: every key set, shown and set again from what get
+// printed gives the same Config (the kernel arguments' grammar both ways).
+func TestKeysRoundTrip(t *testing.T) {
+	hash, _ := passwd.Hash("Some-pass-1")
+	set := []string{
+		"hostname=node7.example.org", "BOOTIF=01-52-54-00-12-34-56", "ip=192.0.2.7::192.0.2.1:255.255.255.0::eth0:none",
+		"ip=[2001:db8::7]::[2001:db8::1]:64::eth0:none", "ipv6=auto", "dns=192.0.2.53,2001:db8::53", "ntp=a.example.org,b.example.org",
+		"vlan=20:eth0", "network_layout=bridged", "adminpw=" + hash, "ssh_pwauth=0", "ssh_key=" + edKey, "keyboard=de",
+		"syslog=[2001:db8::514]:1514", "netconsole=192.0.2.9:6666", "logrotate_max_size=10M", "logrotate_interval=weekly",
+		"kdump_ssh=dump@192.0.2.20", "iscsi_name=iqn.2026-12.org.example:n7", "nfsv4_domain=example.org",
+		"collectd=metrics.example.org:25826", "management_server=engine.example.org:8443",
+		"management_server_fingerprint=SHA256:" + strings.Repeat("b", 43),
+	}
+	var as []Assignment
+	for _, s := range set {
+		a, err := ParseAssignment(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as = append(as, a)
+	}
+	cfg := installer.Config{Action: installer.ActionInteractive}
+	pages, err := SetKeys(&cfg, as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != len(Pages) {
+		t.Errorf("pages %v, want all", pages)
+	}
+	if ps := Problems(cfg, Pages...); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	shown := Show(cfg)
+	if strings.Contains(shown, hash) {
+		t.Errorf("show prints the hash")
+	}
+	var again []Assignment
+	for _, k := range Keys {
+		for _, v := range k.Get(cfg) {
+			again = append(again, Assignment{k.Name, v})
+		}
+	}
+	cfg2 := installer.Config{Action: installer.ActionInteractive}
+	if _, err := SetKeys(&cfg2, again); err != nil {
+		t.Fatal(err)
+	}
+	if got := Show(cfg2); got != shown {
+		t.Errorf("round trip differs:\n%s\nwant\n%s", got, shown)
+	}
+	golden(t, "show", shown)
+}
+
+func TestSetKeysProblems(t *testing.T) {
+	for _, tt := range []struct{ arg, field string }{
+		{"hostnme=x", "hostnme"},
+		{"dns=300.1.1.1", "network.dns"},
+		{"adminpw=plaintext", "host.adminpw"},
+		{"vlan=5000", "network.vlan"},
+	} {
+		a, _ := ParseAssignment(tt.arg)
+		cfg := installer.Config{Action: installer.ActionInteractive, Network: network.Config{Hostname: "keep"}}
+		_, err := SetKeys(&cfg, []Assignment{a})
+		var ps installer.Problems
+		if !errors.As(err, &ps) || ps[0].Field != tt.field {
+			t.Errorf("%s: err %v, want a problem naming %s", tt.arg, err, tt.field)
+		}
+		if strings.Contains(err.Error(), "plaintext") {
+			t.Errorf("%s: the problem echoes the secret: %v", tt.arg, err)
+		}
+		if cfg.Network.Hostname != "keep" {
+			t.Errorf("%s: cfg changed", tt.arg)
+		}
+	}
+}
