@@ -122,7 +122,7 @@ var Keys = []Key{
 	}, Clear: func(c *installer.Config) { c.Host.SSHPwAuth = nil }},
 	{Name: "ssh_key", Page: PageSecurity, Get: func(c installer.Config) []string { return c.Host.SSHKeys },
 		Clear: func(c *installer.Config) { c.Host.SSHKeys = nil },
-		Set: func(c *installer.Config, vals []string) error { c.Host.SSHKeys = vals; return nil }},
+		Set:   func(c *installer.Config, vals []string) error { c.Host.SSHKeys = vals; return nil }},
 
 	{Name: "keyboard", Page: PageKeyboard, Get: func(c installer.Config) []string { return one(c.Host.Keyboard) },
 		Clear: func(c *installer.Config) { c.Host.Keyboard = "" }},

@@ -178,7 +178,9 @@ func TestNetworkRevert(t *testing.T) {
 		t.Fatalf("confirmation not seen: %v %v", kept, err)
 	}
 	var checks []Check
-	inNS(t, node, func() { checks = TestNetwork(ctx, h, "eth0", []netip.Addr{netip.MustParseAddr("192.0.2.1")}, "", time.Second) })
+	inNS(t, node, func() {
+		checks = TestNetwork(ctx, h, "eth0", []netip.Addr{netip.MustParseAddr("192.0.2.1")}, "", time.Second)
+	})
 	for _, c := range checks {
 		t.Log(c)
 		if !c.OK && c.What != "resolve" {
