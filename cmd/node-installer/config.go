@@ -60,6 +60,10 @@ func configMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return configOK
 	}
 	verb := args[0]
+	if !slices.Contains([]string{"show", "get", "set", "apply", "confirm"}, verb) {
+		fmt.Fprintln(stderr, configUsageText)
+		return fail(configUsage, "unknown verb %q: expects show, get, set, apply or confirm", verb)
+	}
 	fs := flag.NewFlagSet("config "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	root := fs.String("root", "/", "the node's root")
@@ -178,7 +182,7 @@ func configMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(configInvalid, "network: %v", err)
 		}
 		return configLive(o, plan, nodeconfig.Result{}, time.Duration(*within)*time.Second, stdin, stdout, stderr)
-	case "confirm":
+	default: // confirm
 		ok, err := nodeconfig.Confirm(o.Root)
 		if err != nil {
 			return fail(configFailed, "%v", err)
@@ -187,8 +191,6 @@ func configMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(configFailed, "no network change is waiting for confirmation")
 		}
 		fmt.Fprintln(stdout, "confirmed: the network change is kept")
-	default:
-		return fail(configUsage, "unknown verb %q: expects show, get, set, apply or confirm", verb)
 	}
 	return configOK
 }
