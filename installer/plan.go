@@ -85,7 +85,7 @@ func MakePlan(cfg Config, facts Facts) Plan {
 		set := PlanUninstallSet(cfg.Storage, disks)
 		p.Uninstall = &set
 		p.Problems = append(p.Problems, set.Problems...)
-		p.Notes = append(p.Notes, "uninstall: removes this product's partitions, signatures and partition table from the disks below, and its EFI boot entry; then reboots")
+		p.Notes = append(p.Notes, "uninstall: removes this product's partitions, signatures and partition table from the disks below, and its EFI boot entry; an unattended run then does what node.after= says (reboot by default), the TUI asks")
 		p.Choice = setChoice(set, disks)
 	default:
 		p.planInteractive(spec, facts, disks)

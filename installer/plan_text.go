@@ -68,7 +68,17 @@ func (p Plan) Text() string {
 		}
 	}
 	f("\nnetwork:\n")
-	for _, l := range strings.Split(strings.TrimRight(p.Network.Text(), "\n"), "\n") {
+	netText := p.Network.Text()
+	if p.Network.Device == "" && !p.Network.Pending() {
+		// Nothing given: an upgrade keeps what the node has.
+		switch p.Action {
+		case ActionUpgrade:
+			netText = "kept: the installed node's network configuration is not changed"
+		case ActionUninstall:
+			netText = "none: an uninstall writes no configuration"
+		}
+	}
+	for _, l := range strings.Split(strings.TrimRight(netText, "\n"), "\n") {
 		f("  %s\n", l)
 	}
 	f("\nboot parameters passed through: ")

@@ -254,6 +254,7 @@ func TestPassword(t *testing.T) {
 		{"empty keeps preset", "", "", true, ""},
 		{"mismatch", "Correct-Horse1", "Correct-Horse2", false, "differ"},
 		{"short", "Ab1!", "Ab1!", false, "too short"},
+		{"short and different: the strength first", "Ab1!", "Ab1?", false, "too short"},
 		{"one class", "abcdefghij", "abcdefghij", false, "too weak"},
 		{"long passphrase", "correct horse battery staple", "correct horse battery staple", false, ""},
 		{"three classes", "Secr3tpass", "Secr3tpass", false, ""},

@@ -88,7 +88,8 @@ func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.F
 	}
 	switch fd.Choice {
 	case ChoiceUpgrade, ChoiceDowngrade, ChoiceRepair:
-		b.WriteString("[::b]Nothing is erased.[::-] The new image goes to the spare slot; Config, Logging and Data are kept.\n\n")
+		what := map[Choice]string{ChoiceUpgrade: "Upgrade", ChoiceDowngrade: "Downgrade", ChoiceRepair: "Repair (the same version again)"}[fd.Choice]
+		b.WriteString("[::b]" + what + ". Nothing is erased.[::-] The new image goes to the spare slot; Config, Logging, Data and the network configuration are kept.\n\n")
 	case ChoiceUninstall:
 		for _, d := range pv.Uninstall {
 			if fd, ok := findDisk(facts.Disks, d.Path); ok {

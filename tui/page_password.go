@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rivo/tview"
 
@@ -90,13 +91,16 @@ func validatePassword(pw1, pw2 string, keep bool) []FieldError {
 		}
 		return []FieldError{{"Password", "type the admin password twice"}}
 	}
-	if pw1 != pw2 {
-		return []FieldError{{"Password", "the two passwords differ"}}
-	}
+	// The strength first: "too short" is what to fix even when the
+	// second entry differs too.
+	var errs []FieldError
 	if msg, ok := passwordStrength(pw1); !ok {
-		return []FieldError{{"Password", msg}}
+		errs = append(errs, FieldError{"Password", msg})
 	}
-	return nil
+	if pw1 != pw2 {
+		errs = append(errs, FieldError{"Password", "the two passwords differ"})
+	}
+	return errs
 }
 
 // passwordStrength judges pw (the one rule: internal/passwd).
@@ -115,10 +119,22 @@ type currentPassword struct {
 	form *tview.Form
 	pw   *tview.InputField
 	info *tview.TextView
+	// wrong counts the wrong passwords; from the third on, each one
+	// makes the next attempt wait (lockedUntil), doubling up to
+	// maxPasswordWait, as a login prompt does.
+	wrong       int
+	lockedUntil time.Time
+	now         func() time.Time
 }
 
+const (
+	freePasswordTries = 3
+	firstPasswordWait = 5 * time.Second
+	maxPasswordWait   = 5 * time.Minute
+)
+
 func newCurrentPassword(a *App) *currentPassword {
-	p := &currentPassword{Flex: tview.NewFlex().SetDirection(tview.FlexRow), form: newForm(), info: newText()}
+	p := &currentPassword{Flex: tview.NewFlex().SetDirection(tview.FlexRow), form: newForm(), info: newText(), now: time.Now}
 	p.pw = tview.NewInputField().SetLabel("Current admin password: ").SetFieldWidth(32).SetMaskCharacter('*')
 	p.pw.SetFieldStyle(fieldStyle())
 	p.form.AddFormItem(p.pw).AddButton("Back", a.back).AddButton("Next", a.next)
@@ -131,8 +147,10 @@ func newCurrentPassword(a *App) *currentPassword {
 
 func (p *currentPassword) title() string         { return "Current password" }
 func (p *currentPassword) root() tview.Primitive { return p }
+// No shell here: this page is where the admin proves to know the
+// node's password, and a shell would step around it.
 func (p *currentPassword) keys() []action {
-	return []action{actBack, actNext, actShell, actQuit}
+	return []action{actBack, actNext, actQuit}
 }
 
 func (p *currentPassword) enter(a *App) {
@@ -143,6 +161,11 @@ func (p *currentPassword) enter(a *App) {
 		return
 	}
 	f := inst[0]
+	if f.NotFinished {
+		p.info.SetText(fmt.Sprintf("The %s on %s (%s) did not finish.\nIf it never set an admin password, leave the field empty and press Next.",
+			tview.Escape(orDefault(f.Disk.Installation.Product, "node")), f.Disk.Name, tview.Escape(f.Disk.Path)))
+		return
+	}
 	p.info.SetText(fmt.Sprintf("%s %s on %s (%s).\nType the admin password of this installation to %s it.",
 		tview.Escape(orDefault(f.Disk.Installation.Product, "node")), tview.Escape(f.Version), f.Disk.Name, tview.Escape(f.Disk.Path), a.fd.Choice))
 }
@@ -157,7 +180,13 @@ func (p *currentPassword) validate(a *App) []FieldError {
 	if a.opts.Backend.AdminHash == nil {
 		return []FieldError{{"Password", "cannot read the installed admin password on this machine"}}
 	}
+	if wait := p.lockedUntil.Sub(p.now()); wait > 0 {
+		return []FieldError{{"Password", fmt.Sprintf("%d wrong passwords: wait %d s before the next attempt", p.wrong, int(wait.Seconds()+0.999))}}
+	}
 	hash, err := a.opts.Backend.AdminHash(inst[0].Disk)
+	if inst[0].NotFinished && (err != nil || hash == "") {
+		return nil // an install that stopped before it set a password: nothing to prove
+	}
 	if err != nil {
 		return []FieldError{{"Password", fmt.Sprintf("read the installed admin password: %v", err)}}
 	}
@@ -166,7 +195,15 @@ func (p *currentPassword) validate(a *App) []FieldError {
 		return []FieldError{{"Password", err.Error()}}
 	}
 	if !ok {
-		return []FieldError{{"Password", "wrong password"}}
+		p.wrong++
+		msg := "wrong password"
+		if p.wrong >= freePasswordTries {
+			wait := min(firstPasswordWait<<(p.wrong-freePasswordTries), maxPasswordWait)
+			p.lockedUntil = p.now().Add(wait)
+			msg += fmt.Sprintf(" (%d in a row: the next attempt waits %d s)", p.wrong, int(wait.Seconds()))
+		}
+		return []FieldError{{"Password", msg}}
 	}
+	p.wrong, p.lockedUntil = 0, time.Time{}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 
@@ -389,6 +390,59 @@ func TestCurrentPassword(t *testing.T) {
 	h.press(tcell.KeyF10)
 	h.wantPage(pgConfirm)
 	h.want("Nothing is erased.", "Upgrade now")
+}
+
+// Wrong passwords in a row: from the third on, the next attempt waits,
+// doubling; F2 (a shell) is not offered where the password is proved.
+func TestCurrentPasswordAttempts(t *testing.T) {
+	opts := testOptions()
+	opts.Facts.Disks[0] = installed("4.4.1", false)
+	opts.Backend.Shell = func() error { t.Error("a shell on the Current password page"); return nil }
+	hash, _ := HashPassword("Old-pass-1")
+	opts.Backend.AdminHash = func(storage.Disk) (string, error) { return hash, nil }
+	h := newHarness(t, opts)
+	page := h.a.pages[pgCurrent].(*currentPassword)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	page.now = func() time.Time { return now }
+	h.press(tcell.KeyEnter)
+	h.wantPage(pgCurrent)
+	h.wantNot("F2 Shell")
+	h.press(tcell.KeyF2)
+	for i := range 3 {
+		h.typeText("guess")
+		h.press(tcell.KeyF10)
+		for range 5 {
+			h.press(tcell.KeyBackspace2)
+		}
+		if i < 2 {
+			h.want("Password: wrong password")
+		}
+	}
+	h.want("wrong password (3 in a row: the next attempt waits 5 s)")
+	h.typeText("Old-pass-1")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgCurrent)
+	h.want("3 wrong passwords: wait 5 s before the next attempt")
+	now = now.Add(5 * time.Second)
+	h.press(tcell.KeyF10)
+	h.wantPage(pgConfirm)
+	h.want("Upgrade. Nothing is erased.", "network configuration are kept")
+}
+
+// An install that stopped before it set a password can be uninstalled:
+// there is no password to prove.
+func TestUninstallUnfinished(t *testing.T) {
+	opts := testOptions()
+	opts.Facts.Disks[0] = installed("4.5.0", true)
+	opts.Backend.AdminHash = func(storage.Disk) (string, error) { return "", errors.New("no /etc/shadow on the Config partition") }
+	h := newHarness(t, opts)
+	h.want("did not finish", "Uninstall")
+	h.press(tcell.KeyDown, tcell.KeyEnter)
+	h.wantPage(pgCurrent)
+	h.want("did not finish")
+	h.press(tcell.KeyF10)
+	h.wantPage(pgConfirm)
+	h.want("Uninstall now")
 }
 
 func TestConfirmPage(t *testing.T) {
