@@ -147,6 +147,7 @@ func newCurrentPassword(a *App) *currentPassword {
 
 func (p *currentPassword) title() string         { return "Current password" }
 func (p *currentPassword) root() tview.Primitive { return p }
+
 // No shell here: this page is where the admin proves to know the
 // node's password, and a shell would step around it.
 func (p *currentPassword) keys() []action {
