@@ -69,7 +69,7 @@ func init() {
 		"ovirt_firstboot":  (*argParser).action,
 		"ovirt_local_boot": (*argParser).action,
 	}
-	for _, family := range []map[string]argHandler{storageHandlers, networkHandlers, serviceHandlers} {
+	for _, family := range []map[string]argHandler{storageHandlers, networkHandlers, serviceHandlers, trustHandlers} {
 		for k, h := range family {
 			if _, dup := handlers[k]; dup {
 				panic("installer: argument " + k + " handled twice")

@@ -15,10 +15,10 @@ import (
 //	node.config_signature=required|optional
 //	                            node.config must come with a valid
 //	                            node.config.sig (required), or not
-func init() {
-	serviceHandlers["node.trust_key"] = (*argParser).trustKey
-	serviceHandlers["node.insecure_media"] = flagArg("unattended.insecure_media", func(c *Config) *bool { return &c.Unattended.InsecureMedia })
-	serviceHandlers["node.config_signature"] = (*argParser).configSignature
+var trustHandlers = map[string]argHandler{
+	"node.trust_key":        (*argParser).trustKey,
+	"node.insecure_media":   flagArg("unattended.insecure_media", func(c *Config) *bool { return &c.Unattended.InsecureMedia }),
+	"node.config_signature": (*argParser).configSignature,
 }
 
 // trustKey reads node.trust_key=PATH[,PATH] (repeatable: lists are joined).

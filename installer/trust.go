@@ -47,6 +47,9 @@ func MediaTrust(plan Plan, flagKeys []string, embeddedDir string) (media.Trust, 
 	extra := append(append([]string{}, flagKeys...), cfg.Unattended.TrustKeys...)
 	if len(extra) > 0 {
 		ks, err := media.LoadKeys(false, extra...)
+		if err != nil {
+			err = fmt.Errorf("--trust-key or node.trust_key: %w", err)
+		}
 		errs = append(errs, err)
 		t.Keys = append(t.Keys, ks...)
 		from = append(from, strings.Join(extra, ", "))

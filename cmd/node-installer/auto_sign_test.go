@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
+
+	"node-installer/installer"
+	"node-installer/installer/media"
+	"node-installer/storage"
+)
+
+// newSigner is a fresh Ed25519 key, its public half written to dir/name.pub.
+func newSigner(t *testing.T, dir, name string) (ssh.Signer, string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromSigner(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(dir, name+".pub")
+	if err := os.WriteFile(pub, []byte(media.Keys{{Pub: s.PublicKey(), Comment: name}}.Lines()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return s, pub
+}
+
+func (fx autoFixture) runArgs(t *testing.T, cmdline string, extra ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	args := append([]string{"--cmdline", cmdline, "--media", fx.bundle, "--disk", fx.disk, "--log", fx.log}, extra...)
+	code, _ := autoMain(args, &out, &out)
+	return code, out.String()
+}
+
+func untouched(t *testing.T, disk string) {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(disk, &st); err != nil || st.Blocks != 0 {
+		t.Errorf("the disk image has %d blocks written (%v), want none", st.Blocks, err)
+	}
+}
+
+// TestAutoSignedMediaFreshInstall: every way the media can be unsigned or
+// wrongly signed stops a fresh install with the media exit code, a
+// message naming what failed, and not one byte written; the good cases
+// install and say who signed.
+func TestAutoSignedMediaFreshInstall(t *testing.T) {
+	cmd := "storage_init=%DISK%" + smallVols
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, fx autoFixture) []string // extra args
+		args   string                                      // more kernel arguments
+		code   int
+		want   string
+	}{
+		{"signed by the embedded demo key", nil, "", installer.ExitOK, "media signed by ssh-ed25519"},
+		{"a manifest byte changed", func(t *testing.T, fx autoFixture) []string {
+			p := filepath.Join(fx.bundle, media.ManifestName)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(b, []byte(`"release": "demo"`), []byte(`"release": "dem0"`), 1), 0o644)
+			return nil
+		}, "", installer.ExitMedia, "manifest.json does not match its signature"},
+		{"the signature of another bundle's manifest", func(t *testing.T, fx autoFixture) []string {
+			other := filepath.Join(fx.dir, "other")
+			if err := media.BuildDemo(other, "9.0.0"); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(filepath.Join(other, media.SignatureName))
+			os.WriteFile(filepath.Join(fx.bundle, media.SignatureName), b, 0o644)
+			return nil
+		}, "", installer.ExitMedia, "the signature is another file's"},
+		{"signed by an untrusted key", func(t *testing.T, fx autoFixture) []string {
+			s, _ := newSigner(t, fx.dir, "mallory")
+			media.SignBundle(fx.bundle, s)
+			return nil
+		}, "", installer.ExitMedia, "which is not one of the 1 trusted keys of " + "%KEYS%"},
+		{"a truncated signature", func(t *testing.T, fx autoFixture) []string {
+			p := filepath.Join(fx.bundle, media.SignatureName)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)-40], 0o644)
+			return nil
+		}, "", installer.ExitMedia, "manifest.json.sig is not a valid SSH signature"},
+		{"unsigned", func(t *testing.T, fx autoFixture) []string {
+			os.Remove(filepath.Join(fx.bundle, media.SignatureName))
+			return nil
+		}, "", installer.ExitMedia, "manifest.json is not signed (no manifest.json.sig beside it)"},
+		{"unsigned with node.insecure_media", func(t *testing.T, fx autoFixture) []string {
+			os.Remove(filepath.Join(fx.bundle, media.SignatureName))
+			return nil
+		}, " node.insecure_media", installer.ExitOK, "NOT VERIFIED (node.insecure_media): manifest.json is not signed"},
+		{"signed by a key given with --trust-key", func(t *testing.T, fx autoFixture) []string {
+			s, pub := newSigner(t, fx.dir, "release-2027")
+			media.SignBundle(fx.bundle, s)
+			return []string{"--trust-key", pub}
+		}, "", installer.ExitOK, "(release-2027)"},
+		{"signed by a key given with node.trust_key", func(t *testing.T, fx autoFixture) []string {
+			s, _ := newSigner(t, fx.dir, "release-2028")
+			media.SignBundle(fx.bundle, s)
+			return nil
+		}, " node.trust_key=%DIR%/release-2028.pub", installer.ExitOK, "(release-2028)"},
+		{"node.trust_key names a key file that is not there", nil, " node.trust_key=%DIR%/none.pub", installer.ExitMedia, "--trust-key or node.trust_key: trusted key open %DIR%/none.pub: no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fx := newAutoFixture(t)
+			var extra []string
+			if c.tamper != nil {
+				extra = c.tamper(t, fx)
+			}
+			code, out := fx.runArgs(t, strings.ReplaceAll(strings.ReplaceAll(cmd+c.args, "%DISK%", fx.disk), "%DIR%", fx.dir), extra...)
+			want := strings.NewReplacer("%KEYS%", embeddedKeysDir, "%DIR%", fx.dir).Replace(c.want)
+			if code != c.code || !strings.Contains(out, want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s", code, c.code, want, out)
+			}
+			if c.code != installer.ExitOK {
+				untouched(t, fx.disk)
+				if c.tamper != nil && !strings.Contains(out, "node.insecure_media accepts it") {
+					t.Errorf("the refusal does not say what would accept it:\n%s", out)
+				}
+				return
+			}
+			if rep := storage.Inspect(fx.disk); rep.Installation == nil || rep.Installation.NotFinished {
+				t.Fatalf("inspect: %s", rep.Text())
+			}
+		})
+	}
+}
+
+// TestAutoUpgradeChecksNodeKeys: an installed node stores the keys that
+// verified its media; an upgrade is checked against those only (a key
+// given on the command line does not help), an older signed bundle is a
+// downgrade, and a manifest's trusted_keys rotate the node's keys. Every
+// refusal leaves the disk's bytes as they were.
+func TestAutoUpgradeChecksNodeKeys(t *testing.T) {
+	fx := newAutoFixture(t)
+	if code, out := fx.run(t, "storage_init="+fx.disk+smallVols); code != installer.ExitOK {
+		t.Fatalf("install: exit %d:\n%s", code, out)
+	}
+	inst := storage.Inspect(fx.disk).Installation
+	if inst == nil || !strings.Contains(inst.TrustedKeys, media.DemoKeys()[0].Line()) {
+		t.Fatalf("the node does not store the demo key: %+v", inst)
+	}
+	mallory, malloryPub := newSigner(t, fx.dir, "mallory")
+	next, nextPub := newSigner(t, fx.dir, "release-next")
+
+	refused := func(name, cmdline, want string, code int, extra ...string) {
+		t.Helper()
+		before := diskSum(t, fx.disk)
+		got, out := fx.runArgs(t, cmdline, extra...)
+		if got != code || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, want %d and %q:\n%s", name, got, code, want, out)
+		}
+		if diskSum(t, fx.disk) != before {
+			t.Errorf("%s: the disk changed", name)
+		}
+	}
+	build := func(version string, signer ssh.Signer, rotate ...string) {
+		t.Helper()
+		if err := media.BuildDemo(fx.bundle, version); err != nil {
+			t.Fatal(err)
+		}
+		if len(rotate) > 0 {
+			b, err := media.Open(fx.bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := b.Manifest
+			for _, p := range rotate {
+				ks, err := media.LoadKeys(false, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m.TrustedKeys = append(m.TrustedKeys, strings.TrimSpace(ks.Lines()))
+			}
+			if err := media.WriteManifest(fx.bundle, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := media.SignBundle(fx.bundle, signer); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	build("2.1.0", mallory)
+	refused("signed by a key the node does not trust", "upgrade", "which is not one of the 1 trusted keys of the installed node", installer.ExitMedia, "--trust-key", malloryPub)
+
+	build("1.9.0", media.DemoSigner())
+	refused("an older signed bundle", "upgrade", "1.9.0", installer.ExitInvalid)
+
+	// A rotation: 2.1.0 signed by the demo key names release-next.
+	build("2.1.0", media.DemoSigner(), nextPub)
+	if code, out := fx.run(t, "upgrade"); code != installer.ExitOK {
+		t.Fatalf("upgrade to 2.1.0 (rotation): exit %d:\n%s", code, out)
+	}
+	if keys := storage.Inspect(fx.disk).Installation.TrustedKeys; strings.Contains(keys, media.DemoKeys()[0].Line()) || !strings.Contains(keys, "release-next") {
+		t.Fatalf("after the rotation the node trusts:\n%s", keys)
+	}
+	build("2.2.0", media.DemoSigner())
+	refused("signed by the removed key", "upgrade", "(release-next)", installer.ExitMedia)
+
+	// The new key is what the node trusts now: the plan of an upgrade
+	// with media it signed says so (the upgrade itself waits for slot B
+	// to be marked good).
+	build("2.2.0", next)
+	var out bytes.Buffer
+	planMain([]string{"--cmdline", "upgrade", "--disk", fx.disk, "--media", fx.bundle}, &out, &out)
+	if !strings.Contains(out.String(), ": signed by ssh-ed25519 "+ssh.FingerprintSHA256(next.PublicKey())+" (release-next)") {
+		t.Fatalf("plan with media signed by the new key:\n%s", out.String())
+	}
+}
+
+// diskSum hashes a sparse image's data extents with their offsets (the
+// holes read as zeros either way): a change anywhere changes it, and a
+// 4 GiB image with a few MiB written is hashed in milliseconds.
+func diskSum(t *testing.T, p string) string {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	var off int64
+	for {
+		data, err := f.Seek(off, unix.SEEK_DATA)
+		if err != nil { // ENXIO: no data after off
+			break
+		}
+		hole, err := f.Seek(data, unix.SEEK_HOLE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "@%d+%d\n", data, hole-data)
+		if _, err := io.Copy(h, io.NewSectionReader(f, data, hole-data)); err != nil {
+			t.Fatal(err)
+		}
+		off = hole
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestAutoSignedAnswerFile: with node.config_signature=required the
+// answer file needs node.config.sig by a trusted key; one changed after
+// signing, unsigned, or signed for the media's namespace stops the run
+// before anything is written.
+func TestAutoSignedAnswerFile(t *testing.T) {
+	cases := []struct {
+		name   string
+		tamper func(cfg string)
+		code   int
+		want   string
+	}{
+		{"signed", func(string) {}, installer.ExitOK, ""},
+		{"changed after signing", func(cfg string) {
+			b, _ := os.ReadFile(cfg)
+			os.WriteFile(cfg, bytes.Replace(b, []byte("signed.example.org"), []byte("evil.example.org.."), 1), 0o644)
+		}, installer.ExitInvalid, "node-config.yaml does not match its signature"},
+		{"unsigned", func(cfg string) { os.Remove(cfg + ".sig") }, installer.ExitInvalid, "node-config.yaml is not signed"},
+		{"signed as media", func(cfg string) {
+			b, _ := os.ReadFile(cfg)
+			sig, _ := media.Sign(b, media.DemoSigner(), media.MediaNamespace)
+			os.WriteFile(cfg+".sig", sig, 0o644)
+		}, installer.ExitInvalid, `made for namespace "node-installer-media"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fx := newAutoFixture(t)
+			cfg := filepath.Join(fx.dir, "node-config.yaml")
+			os.WriteFile(cfg, []byte("network:\n  hostname: signed.example.org\n"), 0o644)
+			b, _ := os.ReadFile(cfg)
+			sig, err := media.Sign(b, media.DemoSigner(), media.ConfigNamespace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(cfg+".sig", sig, 0o644)
+			c.tamper(cfg)
+			code, out := fx.run(t, "storage_init="+fx.disk+smallVols+" node.config_signature=required node.config="+cfg)
+			if code != c.code || !strings.Contains(out, c.want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s", code, c.code, c.want, out)
+			}
+			if c.code != installer.ExitOK {
+				untouched(t, fx.disk)
+				if !strings.Contains(out, "node.config_signature=required") {
+					t.Errorf("the refusal does not name node.config_signature:\n%s", out)
+				}
+			}
+		})
+	}
+}
