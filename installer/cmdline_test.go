@@ -343,6 +343,11 @@ var validCases = []struct {
 	{"node.allow_downgrade with upgrade", "node.allow_downgrade=1 upgrade", func(c *Config) {
 		c.Action, c.Unattended.AllowDowngrade = ActionUpgrade, true
 	}},
+	{"node.trust_key repeated, node.insecure_media, node.config_signature", "node.trust_key=/k/a.pub,/k/b.pub node.trust_key=/etc/keys node.insecure_media node.config_signature=required", func(c *Config) {
+		c.Unattended.TrustKeys = []string{"/k/a.pub", "/k/b.pub", "/etc/keys"}
+		c.Unattended.InsecureMedia, c.Unattended.ConfigSignature = true, ConfigSignatureRequired
+	}},
+	{"node.config_signature optional", "node.config_signature=optional", func(c *Config) { c.Unattended.ConfigSignature = ConfigSignatureOptional }},
 	{"quoted whole argument", `"hostname=node1.example.org"`, func(c *Config) { c.Network.Hostname = "node1.example.org" }},
 	{"consumed args after -- are passed to init", "-- storage_init", func(c *Config) { c.BootParams = []string{"--", "storage_init"} }},
 }
