@@ -3,10 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +10,11 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/sys/unix"
 
 	"node-installer/installer"
 	"node-installer/installer/media"
 	"node-installer/storage"
+	"node-installer/test/vm"
 )
 
 // newSigner is a fresh Ed25519 key, its public half written to dir/name.pub.
@@ -160,12 +156,12 @@ func TestAutoUpgradeChecksNodeKeys(t *testing.T) {
 
 	refused := func(name, cmdline, want string, code int, extra ...string) {
 		t.Helper()
-		before := diskSum(t, fx.disk)
+		before := diskDigest(t, fx.disk)
 		got, out := fx.runArgs(t, cmdline, extra...)
 		if got != code || !strings.Contains(out, want) {
 			t.Errorf("%s: exit %d, want %d and %q:\n%s", name, got, code, want, out)
 		}
-		if diskSum(t, fx.disk) != before {
+		if diskDigest(t, fx.disk) != before {
 			t.Errorf("%s: the disk changed", name)
 		}
 	}
@@ -224,81 +220,11 @@ func TestAutoUpgradeChecksNodeKeys(t *testing.T) {
 	}
 }
 
-// diskSum hashes a sparse image's data extents with their offsets (the
-// holes read as zeros either way): a change anywhere changes it, and a
-// 4 GiB image with a few MiB written is hashed in milliseconds.
-func diskSum(t *testing.T, p string) string {
+func diskDigest(t *testing.T, p string) string {
 	t.Helper()
-	f, err := os.Open(p)
+	d, err := vm.Digest(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	var off int64
-	for {
-		data, err := f.Seek(off, unix.SEEK_DATA)
-		if err != nil { // ENXIO: no data after off
-			break
-		}
-		hole, err := f.Seek(data, unix.SEEK_HOLE)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(h, "@%d+%d\n", data, hole-data)
-		if _, err := io.Copy(h, io.NewSectionReader(f, data, hole-data)); err != nil {
-			t.Fatal(err)
-		}
-		off = hole
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// TestAutoSignedAnswerFile: with node.config_signature=required the
-// answer file needs node.config.sig by a trusted key; one changed after
-// signing, unsigned, or signed for the media's namespace stops the run
-// before anything is written.
-func TestAutoSignedAnswerFile(t *testing.T) {
-	cases := []struct {
-		name   string
-		tamper func(cfg string)
-		code   int
-		want   string
-	}{
-		{"signed", func(string) {}, installer.ExitOK, ""},
-		{"changed after signing", func(cfg string) {
-			b, _ := os.ReadFile(cfg)
-			os.WriteFile(cfg, bytes.Replace(b, []byte("signed.example.org"), []byte("evil.example.org.."), 1), 0o644)
-		}, installer.ExitInvalid, "node-config.yaml does not match its signature"},
-		{"unsigned", func(cfg string) { os.Remove(cfg + ".sig") }, installer.ExitInvalid, "node-config.yaml is not signed"},
-		{"signed as media", func(cfg string) {
-			b, _ := os.ReadFile(cfg)
-			sig, _ := media.Sign(b, media.DemoSigner(), media.MediaNamespace)
-			os.WriteFile(cfg+".sig", sig, 0o644)
-		}, installer.ExitInvalid, `made for namespace "node-installer-media"`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fx := newAutoFixture(t)
-			cfg := filepath.Join(fx.dir, "node-config.yaml")
-			os.WriteFile(cfg, []byte("network:\n  hostname: signed.example.org\n"), 0o644)
-			b, _ := os.ReadFile(cfg)
-			sig, err := media.Sign(b, media.DemoSigner(), media.ConfigNamespace)
-			if err != nil {
-				t.Fatal(err)
-			}
-			os.WriteFile(cfg+".sig", sig, 0o644)
-			c.tamper(cfg)
-			code, out := fx.run(t, "storage_init="+fx.disk+smallVols+" node.config_signature=required node.config="+cfg)
-			if code != c.code || !strings.Contains(out, c.want) {
-				t.Fatalf("exit %d, want %d and %q:\n%s", code, c.code, c.want, out)
-			}
-			if c.code != installer.ExitOK {
-				untouched(t, fx.disk)
-				if !strings.Contains(out, "node.config_signature=required") {
-					t.Errorf("the refusal does not name node.config_signature:\n%s", out)
-				}
-			}
-		})
-	}
+	return d
 }
