@@ -55,13 +55,24 @@ func runDefault([]string) int {
 
 // defaultCommand is what `node-installer` without arguments runs for a
 // kernel command line: "auto" when it names an unattended action (even
-// with problems: auto reports them) or, without node.config, when the
-// answer file of a NODECFG volume among the probed disks does; else "tui".
+// with problems: auto reports them), when node.config names a URL, or an
+// answer file that names an action (or that auto would refuse), or,
+// without node.config, when the answer file of a NODECFG volume among
+// the probed disks names one; else "tui".
 func defaultCommand(cmdline string, probe func() (installer.Facts, error)) string {
 	cmdline = strings.TrimSpace(cmdline)
 	cfg, _ := installer.ParseCmdline(cmdline)
 	if cfg.Action != installer.ActionInteractive {
 		return "auto"
+	}
+	switch from := cfg.Unattended.ConfigURL; {
+	case media.IsURL(from):
+		return "auto" // the TUI reads no answer file: auto fetches it and reports its problems
+	case strings.HasPrefix(from, "/"): // e.g. the answer file embedded on boot media
+		if c, ps := installer.LoadConfig(context.Background(), cmdline, installer.ConfigSources{}); len(ps) > 0 || c.Action != installer.ActionInteractive {
+			return "auto"
+		}
+		return "tui"
 	}
 	if cfg.Unattended.ConfigURL == "" && probe != nil {
 		if facts, err := probe(); err == nil {

@@ -257,6 +257,19 @@ func TestDefaultCommand(t *testing.T) {
 		{"uninstall", "auto"},
 		{"", "tui"},
 	}
+	dir := t.TempDir()
+	for name, text := range map[string]string{"install.yaml": "action: install\n", "tui.yaml": "network:\n  hostname: n1\n", "bad.yaml": "bogus: 1\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests = append(tests, []struct{ cmdline, want string }{
+		{"node.config=" + dir + "/install.yaml", "auto"}, // the Automated entry of boot media
+		{"node.config=" + dir + "/tui.yaml", "tui"},      // names no action
+		{"node.config=" + dir + "/bad.yaml", "auto"},     // auto says what is wrong
+		{"node.config=" + dir + "/missing.yaml", "auto"},
+		{"node.config=http://192.0.2.1/node.yaml", "auto"},
+	}...)
 	for _, tt := range tests {
 		if got := defaultCommand(tt.cmdline, nil); got != tt.want {
 			t.Errorf("defaultCommand(%q) = %s, want %s", tt.cmdline, got, tt.want)

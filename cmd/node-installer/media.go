@@ -2,26 +2,42 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
+	"node-installer/installer"
 	"node-installer/installer/bootmedia"
 	"node-installer/internal/live"
 )
 
 func init() {
-	commands["media"] = command{summary: "media build: a bootable hybrid ISO/USB image and a PXE set from a media bundle", run: runMedia}
+	commands["media"] = command{summary: "media build|inspect|customize: bootable hybrid ISO/USB image and PXE set from a media bundle", run: runMedia}
 }
 
 func runMedia(args []string) int {
-	const use = "usage: node-installer media build --bundle DIR [--out DIR] [flags]   (media build --help: the flags)"
-	if wantsHelp(args) && (len(args) == 0 || args[0] != "build") {
-		fmt.Println(use)
-		return 0
+	const use = "usage: node-installer media build --bundle DIR [--out DIR] [flags]\n" +
+		"       node-installer media inspect ISO|PXEDIR [--json]\n" +
+		"       node-installer media customize ISO|PXEDIR [--out ISO] [--answer FILE | --remove-answer] [--karg ARG]... [--remove-karg ARG]... [--default ID] [--timeout S] [--pxe-base URL]\n" +
+		"(media SUBCOMMAND --help: the flags)"
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
 	}
-	if len(args) == 0 || args[0] != "build" {
+	switch sub {
+	case "build":
+	case "inspect":
+		return runMediaInspect(args[1:])
+	case "customize":
+		return runMediaCustomize(args[1:])
+	default:
+		if wantsHelp(args) {
+			fmt.Println(use)
+			return 0
+		}
 		fmt.Fprintln(os.Stderr, use)
 		return 2
 	}
@@ -34,7 +50,7 @@ func runMedia(args []string) int {
 	fs.StringVar(&s.Answer, "answer", "", "answer file to embed: adds the Automated install entry, the default")
 	fs.StringVar(&s.Flavor, "kernel-flavor", "amd64", "Debian kernel flavour of the live environment (amd64; cloud-amd64 for VMs only)")
 	fs.StringVar(&s.PXEBase, "pxe-base", "http://boot.example.org/node", "URL the PXE set is served from (boot.ipxe's default ${base})")
-	fs.StringVar(&s.Options.Default, "default", "", "default menu entry: install, install-serial, rescue, rescue-serial, auto, auto-serial")
+	fs.StringVar(&s.Options.Default, "default", "", "default menu entry: install, install-serial, rescue, rescue-serial, automated, automated-serial")
 	fs.IntVar(&s.Options.Timeout, "timeout", 0, "menu timeout in seconds (default 5)")
 	fs.Var(&extra, "karg", "kernel argument added to every entry (repeatable)")
 	var keys stringList
@@ -49,6 +65,9 @@ func runMedia(args []string) int {
 	}
 	s.Options.Args = extra
 	s.TrustKeys = keys
+	if !answerEmbeddable("media build", s.Answer) {
+		return 2
+	}
 	if s.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -66,5 +85,121 @@ func runMedia(args []string) int {
 		return 1
 	}
 	fmt.Printf("iso:    %s\npxe:    %s\nkernel: %s\n", res.ISO, res.PXE, res.Kernel)
+	return 0
+}
+
+// answerEmbeddable tells (and says why not) whether the answer file to
+// embed is one the live installer would read; "" is none.
+func answerEmbeddable(cmd, path string) bool {
+	if path == "" {
+		return true
+	}
+	if ps := installer.CheckAnswerFile(path); len(ps) > 0 {
+		fmt.Fprintf(os.Stderr, "%s: --answer %s: the installer would refuse it:\n%v\n", cmd, path, ps)
+		return false
+	}
+	return true
+}
+
+// parseMediaFlags parses fs and takes the one ISO or PXE folder
+// argument (before or after the flags); stop means return code.
+func parseMediaFlags(fs *flag.FlagSet, args []string) (path string, code int, stop bool) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		path, args = args[0], args[1:]
+	}
+	if code, stop := parseFlags(fs, args); stop {
+		return "", code, true
+	}
+	if path == "" && fs.NArg() == 1 {
+		path = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		path = ""
+	}
+	if path == "" {
+		fmt.Fprintf(os.Stderr, "%s: name one ISO/USB image or PXE set folder\n", fs.Name())
+		return "", 2, true
+	}
+	return path, 0, false
+}
+
+func runMediaInspect(args []string) int {
+	fs := flag.NewFlagSet("media inspect", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	path, code, stop := parseMediaFlags(fs, args)
+	if stop {
+		return code
+	}
+	info, err := bootmedia.Inspect(context.Background(), path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "media inspect: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		out, _ := json.MarshalIndent(info, "", "  ")
+		fmt.Println(string(out))
+		return 0
+	}
+	o := info.Options
+	fmt.Printf("%s %s (%s)\n  product %s %s release %s, label %s\n  answer file embedded: %v\n  menu: default %s, timeout %d s, extra arguments %q\n",
+		info.Kind, info.Path, o.Product+" "+o.Version, info.Bundle.Product, info.Bundle.Version, info.Bundle.Release, o.Label,
+		o.Answer, info.DefaultE, info.Timeout, o.Args)
+	if info.Kind == "pxe" {
+		fmt.Printf("  PXE base URL: %s\n", o.PXEBase)
+	}
+	fmt.Println("  entries:")
+	for _, e := range info.Entries {
+		mark := " "
+		if e.ID == info.DefaultE {
+			mark = "*"
+		}
+		fmt.Printf("  %s %-14s %s\n      %s\n", mark, e.ID, e.Title, strings.Join(e.Args, " "))
+	}
+	fmt.Println("  bundle files:")
+	for _, f := range info.Bundle.Files {
+		fmt.Printf("    %-22s %-10s %10d bytes sha256 %s\n", f.Name, f.Role, f.Size, f.SHA256)
+	}
+	return 0
+}
+
+func runMediaCustomize(args []string) int {
+	fs := flag.NewFlagSet("media customize", flag.ContinueOnError)
+	var c bootmedia.Change
+	var add, remove stringList
+	out := fs.String("out", "", "write the changed ISO here (default: replace the given one)")
+	fs.StringVar(&c.Answer, "answer", "", "embed this answer file (adds the Automated install entries, the default)")
+	fs.BoolVar(&c.RemoveAnswer, "remove-answer", false, "remove the embedded answer file")
+	fs.Var(&add, "karg", "add a kernel argument to every entry (repeatable)")
+	fs.Var(&remove, "remove-karg", "remove an argument --karg added (repeatable)")
+	def := fs.String("default", "", "default menu entry")
+	timeout := fs.Int("timeout", -1, "menu timeout in seconds")
+	base := fs.String("pxe-base", "", "PXE set: the URL it is served from (boot.ipxe's default ${base})")
+	path, code, stop := parseMediaFlags(fs, args)
+	if stop {
+		return code
+	}
+	c.AddArgs, c.RemoveArgs = add, remove
+	if !answerEmbeddable("media customize", c.Answer) {
+		return 2
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "default":
+			c.Default = def
+		case "timeout":
+			c.Timeout = timeout
+		case "pxe-base":
+			c.PXEBase = base
+		}
+	})
+	o, err := bootmedia.Customize(context.Background(), path, *out, c)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "media customize: %v\n", err)
+		return 1
+	}
+	dst := *out
+	if dst == "" {
+		dst = path
+	}
+	fmt.Printf("%s: default %s, timeout %d s, answer file %v, extra arguments %q\n", dst, o.DefaultID(), o.TimeoutSec(), o.Answer, o.Args)
 	return 0
 }

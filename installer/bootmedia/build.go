@@ -3,6 +3,7 @@ package bootmedia
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -82,6 +83,7 @@ func Build(ctx context.Context, s Spec) (*Result, error) {
 		o.Label = VolumeLabel(m.Product, m.Version)
 	}
 	o.Answer = s.Answer != ""
+	o.PXEBase = s.PXEBase
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
@@ -130,7 +132,7 @@ func Build(ctx context.Context, s Spec) (*Result, error) {
 	res.ISO = iso
 	pxe := filepath.Join(s.Out, "pxe")
 	fmt.Fprintf(s.Log, "media: writing the PXE set %s\n", pxe)
-	if err := writePXE(b, k.Vmlinuz(), initrd, o, s.PXEBase, pxe); err != nil {
+	if err := writePXE(b, k.Vmlinuz(), initrd, o, pxe); err != nil {
 		return nil, err
 	}
 	res.PXE, res.Initrd = pxe, filepath.Join(pxe, PXEInitrd)
@@ -180,10 +182,7 @@ func buildISO(ctx context.Context, work string, b *media.Bundle, kernel, initrd,
 			return err
 		}
 	}
-	links := map[string]string{
-		filepath.Join(root, LiveKernel): kernel,
-		filepath.Join(root, LiveInitrd): initrd,
-	}
+	links := map[string]string{filepath.Join(root, LiveKernel): kernel, filepath.Join(root, LiveInitrd): initrd}
 	bundleLinks(b, filepath.Join(root, BundleDir), links)
 	if answer != "" {
 		links[filepath.Join(root, AnswerName)] = answer
@@ -195,7 +194,7 @@ func buildISO(ctx context.Context, work string, b *media.Bundle, kernel, initrd,
 	if err := linkAll(links); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(root, "isolinux", "isolinux.cfg"), []byte(IsolinuxCfg(o)), 0o644); err != nil {
+	if err := writeISOTexts(root, o); err != nil {
 		return err
 	}
 	boot, ok := b.Manifest.File(media.RoleBootloader)
@@ -204,6 +203,9 @@ func buildISO(ctx context.Context, work string, b *media.Bundle, kernel, initrd,
 	}
 	efiImg := filepath.Join(root, "boot", "efi.img")
 	if err := writeEFIImage(efiImg, filepath.Join(b.Dir, boot.Name), kernel, initrd, o); err != nil {
+		return err
+	}
+	if err := writeEFIMenu(efiImg, o); err != nil {
 		return err
 	}
 	_, err := live.Run(ctx, "", "xorriso", "-as", "mkisofs", "-o", out, "-V", o.Label, "-J", "-joliet-long", "-R",
@@ -278,41 +280,38 @@ func writeEFIImage(out, sdboot, kernel, initrd string, o Options) error {
 			return fmt.Errorf("EFI image %s: %w", n, err)
 		}
 	}
-	if err := put("/loader/loader.conf", []byte(LoaderConf(o)), ""); err != nil {
-		return err
-	}
-	for i, e := range Entries(o) {
-		if err := put("/loader/entries/"+e.ID+".conf", []byte(LoaderEntry(o, e, i)), ""); err != nil {
-			return err
-		}
-	}
 	return f.Sync()
 }
 
 // writePXE writes the PXE set: kernel, initrd, the bundle (served beside
 // them, fetched by URL so the initrd stays small), boot.ipxe, the kernel
 // arguments per entry and example GRUB and pxelinux menus.
-func writePXE(b *media.Bundle, kernel, initrd string, o Options, base, dir string) error {
-	for _, d := range []string{BundleDir, "pxelinux.cfg"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	links := map[string]string{
-		filepath.Join(dir, PXEKernel): kernel,
-		filepath.Join(dir, PXEInitrd): initrd,
-	}
+func writePXE(b *media.Bundle, kernel, initrd string, o Options, dir string) error {
+	links := map[string]string{filepath.Join(dir, PXEKernel): kernel, filepath.Join(dir, PXEInitrd): initrd}
 	bundleLinks(b, filepath.Join(dir, BundleDir), links)
 	if err := linkAll(links); err != nil {
 		return err
 	}
+	return writePXETexts(dir, o)
+}
+
+// writePXETexts writes the PXE set's menus and StateName for o.
+func writePXETexts(dir string, o Options) error {
+	state, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return err
+	}
 	texts := map[string]string{
-		"boot.ipxe":            BootIPXE(o, base),
-		"kernel-args.txt":      KernelArgsTxt(o, base),
-		"grub.cfg":             GrubCfg(o, base),
-		"pxelinux.cfg/default": PxelinuxCfg(o, base),
+		StateName:              string(state) + "\n",
+		"boot.ipxe":            BootIPXE(o, o.PXEBase),
+		"kernel-args.txt":      KernelArgsTxt(o, o.PXEBase),
+		"grub.cfg":             GrubCfg(o, o.PXEBase),
+		"pxelinux.cfg/default": PxelinuxCfg(o, o.PXEBase),
 	}
 	for n, t := range texts {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(t), 0o644); err != nil {
 			return err
 		}

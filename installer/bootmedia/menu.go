@@ -24,16 +24,28 @@ type Entry struct {
 }
 
 // Options are the choices of a build (and of customize).
+// They are kept on the media as StateName, which inspect shows and
+// customize starts from.
 type Options struct {
-	Product, Version string
-	Label            string   // ISO volume id, see VolumeLabel
-	Answer           bool     // an answer file is embedded: the Automated entry exists
-	Default          string   // entry ID; "" is "auto" with an answer, else "install"
-	Timeout          int      // seconds the menu waits; 0 means the default of 5
-	Args             []string // added to every entry
+	Product string   `json:"product"`
+	Version string   `json:"version"`
+	Label   string   `json:"label,omitempty"`   // ISO volume id, see VolumeLabel
+	Answer  bool     `json:"answer,omitempty"`  // an answer file is embedded: the Automated entry exists
+	Default string   `json:"default,omitempty"` // entry ID; "" is AutomatedID with an answer, else "install"
+	Timeout int      `json:"timeout,omitempty"` // seconds the menu waits; 0 means the default of 5
+	Args    []string `json:"args,omitempty"`    // added to every entry
+	PXEBase string   `json:"pxe_base,omitempty"`
 }
 
+// StateName is the Options file at the root of the ISO and the PXE set.
+const StateName = "media.json"
+
 const defaultTimeout = 5
+
+// AutomatedID is the Automated install entry's ID (with -serial, its
+// serial twin). Not "auto": systemd-boot skips entry files named
+// auto-*, the names of the entries it detects itself.
+const AutomatedID = "automated"
 
 // serialArgs put the kernel log on both consoles and the TUI (which runs
 // on /dev/console, the last console=) on the first serial port.
@@ -53,7 +65,7 @@ func Entries(o Options) []Entry {
 	}
 	bases := []base{}
 	if o.Answer {
-		bases = append(bases, base{"auto", "Automated install (embedded answer file)",
+		bases = append(bases, base{AutomatedID, "Automated install (embedded answer file)",
 			[]string{"node.config=" + LiveDir + "/" + AnswerName}})
 	}
 	bases = append(bases,
@@ -86,7 +98,7 @@ func (o Options) DefaultID() string {
 	case o.Default != "":
 		return o.Default
 	case o.Answer:
-		return "auto"
+		return AutomatedID
 	}
 	return "install"
 }

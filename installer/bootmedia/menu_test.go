@@ -24,11 +24,11 @@ func TestEntries(t *testing.T) {
 		t.Errorf("default %s, want install", o.DefaultID())
 	}
 	o.Answer = true
-	if es := Entries(o); es[0].ID != "auto" || !strings.Contains(strings.Join(es[0].Args, " "), "node.config="+LiveDir+"/"+AnswerName) {
+	if es := Entries(o); es[0].ID != AutomatedID || !strings.Contains(strings.Join(es[0].Args, " "), "node.config="+LiveDir+"/"+AnswerName) {
 		t.Errorf("with an answer file the first entry is %v", es[0])
 	}
-	if o.DefaultID() != "auto" {
-		t.Errorf("default with an answer %s, want auto", o.DefaultID())
+	if o.DefaultID() != AutomatedID {
+		t.Errorf("default with an answer %s, want automated", o.DefaultID())
 	}
 	// PXE: no medium, the bundle by URL, no Automated entry
 	ipxe := BootIPXE(o, "http://boot.example.org/n")
@@ -38,7 +38,7 @@ func TestEntries(t *testing.T) {
 			t.Errorf("boot.ipxe lacks %q:\n%s", want, ipxe)
 		}
 	}
-	if strings.Contains(ipxe, "CDLABEL") || strings.Contains(ipxe, ":auto") {
+	if strings.Contains(ipxe, "CDLABEL") || strings.Contains(ipxe, ":"+AutomatedID) {
 		t.Errorf("boot.ipxe must not name the ISO's label or the embedded answer:\n%s", ipxe)
 	}
 }
@@ -48,7 +48,7 @@ func TestOptionsCheck(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{Default: "auto"}, `--default "auto": no such entry`},
+		{Options{Default: AutomatedID}, `--default "automated": no such entry`},
 		{Options{Default: "bogus", Answer: true}, `--default "bogus"`},
 		{Options{Timeout: -1}, "--timeout -1"},
 		{Options{Args: []string{"a b"}}, `--karg "a b"`},
@@ -74,6 +74,16 @@ func TestVolumeLabel(t *testing.T) {
 		}
 		if err := (Options{Label: VolumeLabel(in[0], in[1])}).Check(); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// systemd-boot ignores entry files named auto-* (its own detected
+// entries' names): no entry may be called so.
+func TestEntryIDsLoadable(t *testing.T) {
+	for _, e := range Entries(Options{Product: "node", Version: "1.0.0", Answer: true}) {
+		if strings.HasPrefix(e.ID, "auto-") {
+			t.Errorf("entry %s: systemd-boot skips loader entries named auto-*", e.ID)
 		}
 	}
 }

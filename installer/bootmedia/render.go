@@ -77,7 +77,7 @@ func BootIPXE(o Options, base string) string {
 // pxeDefault: the Automated entry exists only on media carrying an
 // answer file; on PXE the answer is node.config's.
 func pxeDefault(o Options) string {
-	if id := o.DefaultID(); !strings.HasPrefix(id, "auto") {
+	if id := o.DefaultID(); !strings.HasPrefix(id, AutomatedID) {
 		return id
 	}
 	return "install"

@@ -127,7 +127,7 @@ func (e *env) needCommand(t *testing.T, name, what string) {
 	}
 }
 
-func keys(m map[string]bool) []string {
+func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
