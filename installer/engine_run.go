@@ -66,9 +66,10 @@ func RunWith(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Si
 			return fail(errors.New("the plan lays out no disk: nothing to install"))
 		}
 		if plan.Action == ActionReinstall && plan.Wipe != nil {
-			if _, err := WipeDisks(ctx, *plan.Wipe, sink); err != nil {
+			if _, err := WipeDisks(ctx, *plan.Wipe, scaled(sink, 0, wipeShare)); err != nil {
 				return err
 			}
+			sink = scaled(sink, wipeShare, 1)
 		}
 		spec := InstallSpec{Action: plan.Action, Layout: plan.Layout, Config: cfg,
 			NetFiles: network.Render(plan.Network), BootParams: plan.BootParams}
@@ -92,3 +93,6 @@ func RunWith(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Si
 	}
 	return fail(fmt.Errorf("action %q: %w", plan.Action, ErrNotSupported))
 }
+
+// wipeShare is the part of a reinstall's progress its wipe takes.
+const wipeShare = 0.1

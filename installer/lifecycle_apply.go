@@ -19,36 +19,76 @@ import (
 
 // stepper emits the step events of a lifecycle action. Every step
 // boundary is an event, so a consumer (the crash-safety harness) sees
-// each one before the next write starts.
+// each one before the next write starts. With expect set, each event
+// carries the fraction of the whole action: every step weighs 1, a step
+// of stepWeights more, and bytes move the bar within their step.
 type stepper struct {
-	sink  event.Sink
-	step  string
-	steps int // steps started so far
+	sink   event.Sink
+	step   string
+	steps  int     // steps started so far
+	expect float64 // the weight of all the steps the action will take
+	doneW  float64 // of the steps before the current one
+	curW   float64 // of the current step
+}
+
+// stepWeights are the steps that take much longer than the others: the
+// slot image (a GiB) and the boot files (tens of MiB).
+var stepWeights = map[string]float64{"write-slot": 20, "write-kernel": 2, "write-initrd": 3}
+
+func stepWeight(name string) float64 {
+	if w, ok := stepWeights[name]; ok {
+		return w
+	}
+	return 1
+}
+
+func (s *stepper) fraction(within float64) float64 {
+	if s.expect <= 0 {
+		return 0
+	}
+	return min((s.doneW+s.curW*within)/s.expect, 1)
 }
 
 func (s *stepper) start(name, msg string) {
-	s.step = name
+	s.doneW += s.curW
+	s.step, s.curW = name, stepWeight(name)
 	s.steps++
-	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.StepStarted, Step: name, Message: msg})
+	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.StepStarted, Step: name, Message: msg, Fraction: s.fraction(0)})
 }
 
 func (s *stepper) done(msg string) {
-	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.StepFinished, Step: s.step, Message: msg})
+	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.StepFinished, Step: s.step, Message: msg, Fraction: s.fraction(1)})
 }
 
 func (s *stepper) progress(n, total int64) {
-	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.Progress, Step: s.step, Bytes: n, Total: total})
+	f := s.fraction(0)
+	if total > 0 {
+		f = s.fraction(float64(n) / float64(total))
+	}
+	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.Progress, Step: s.step, Bytes: n, Total: total, Fraction: f})
 }
 
 func (s *stepper) log(msg string) {
-	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.Log, Step: s.step, Message: msg})
+	s.sink.Emit(event.Event{Time: time.Now(), Kind: event.Log, Step: s.step, Message: msg, Fraction: s.fraction(0)})
 }
 
 func (s *stepper) fail(err error) error {
 	if err != nil {
-		s.sink.Emit(event.Event{Time: time.Now(), Kind: event.Failed, Step: s.step, Err: err.Error()})
+		s.sink.Emit(event.Event{Time: time.Now(), Kind: event.Failed, Step: s.step, Err: err.Error(), Fraction: s.fraction(0)})
 	}
 	return err
+}
+
+// scaled maps the fractions of a part of a run into [lo, hi] of the
+// whole: a reinstall's wipe is its first tenth, the install the rest.
+func scaled(sink event.Sink, lo, hi float64) event.Sink {
+	if sink == nil {
+		return nil
+	}
+	return event.SinkFunc(func(e event.Event) {
+		e.Fraction = lo + (hi-lo)*e.Fraction
+		sink.Emit(e)
+	})
 }
 
 // diskHandle is an exclusively claimed disk or image file: O_EXCL on a

@@ -49,3 +49,27 @@ func TestWipeDisks(t *testing.T) {
 		t.Error("the disk outside the set changed")
 	}
 }
+
+// A reinstall's progress: the wipe is its first tenth, the install the
+// rest; the bar never goes back (it jumped to the end of the wipe and
+// then sat there) and ends at 1.
+func TestReinstallProgress(t *testing.T) {
+	fx := newInstallFixtureOn(t, 3072, false)
+	secrets := RunOptions{EFIVarsDir: "/nonexistent", Secrets: &Host{AdminPW: engTestHash}}
+	if err := RunWith(context.Background(), racePlan(t, fx, ActionInstall), fx.bundle, nil, secrets); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if err := RunWith(context.Background(), racePlan(t, fx, ActionReinstall), fx.bundle, rec, secrets); err != nil {
+		t.Fatal(err)
+	}
+	rec.checkFractions(t)
+	for _, e := range rec.events {
+		if e.Step == "wipe-table" && e.Fraction > wipeShare {
+			t.Errorf("wipe step at %.3f, beyond its share %.2f", e.Fraction, wipeShare)
+		}
+		if e.Step == "partition" && e.Fraction < wipeShare {
+			t.Errorf("install step at %.3f, before the wipe's end %.2f", e.Fraction, wipeShare)
+		}
+	}
+}

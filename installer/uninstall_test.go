@@ -73,6 +73,7 @@ func TestUninstallDisks(t *testing.T) {
 	if d := cmp.Diff(want, rec.steps()); d != "" {
 		t.Errorf("steps (-want +got):\n%s", d)
 	}
+	rec.checkFractions(t)
 	text := rep.Text()
 	for _, s := range []string{"file /loader/entries/node-A.conf", "file /loader/entries/node-B+3.conf", "file /node/B/vmlinuz",
 		"file /EFI/BOOT/BOOTX64.EFI", "signature partition 1 (EFI) vfat NODE-EFI", "signature partition 3 (RootB) squashfs",

@@ -43,7 +43,9 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 	if sink == nil {
 		sink = event.Discard{}
 	}
-	st := &stepper{sink: sink}
+	// open, marker, remove-old-entries, the slot, kernel, initrd,
+	// version, commit, finish
+	st := &stepper{sink: sink, expect: 6 + stepWeight("write-slot") + stepWeight("write-kernel") + stepWeight("write-initrd")}
 	st.start("open", "claim "+d.Path)
 	h, err := claimDisk(d.Path)
 	if err != nil {

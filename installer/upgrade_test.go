@@ -21,6 +21,26 @@ type recorder struct{ events []event.Event }
 
 func (r *recorder) Emit(e event.Event) { r.events = append(r.events, e) }
 
+// checkFractions fails unless the run's fraction never goes back, moves
+// on at every step and ends at 1 (the bar stayed at 0 % through an
+// uninstall and an upgrade).
+func (r *recorder) checkFractions(t *testing.T) {
+	t.Helper()
+	last, moves := 0.0, 0
+	for _, e := range r.events {
+		if e.Fraction < last {
+			t.Errorf("%s %s: fraction %.3f after %.3f", e.Kind, e.Step, e.Fraction, last)
+		}
+		if e.Fraction > last {
+			moves++
+		}
+		last = max(last, e.Fraction)
+	}
+	if last != 1 || moves < len(r.steps())-1 {
+		t.Errorf("the fraction ends at %.3f after %d moves over %d steps, want 1", last, moves, len(r.steps()))
+	}
+}
+
 func (r *recorder) steps() []string {
 	var out []string
 	for _, e := range r.events {
@@ -95,6 +115,7 @@ func TestUpgradeDiskSequence(t *testing.T) {
 	if got := rec.steps(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("steps %v, want %v", got, want)
 	}
+	rec.checkFractions(t)
 	if p.Target != "B" || p.Entry.File != "node-B+3.conf" {
 		t.Errorf("plan target %s entry %s", p.Target, p.Entry.File)
 	}

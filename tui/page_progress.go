@@ -282,7 +282,9 @@ func (p *failed) enter(a *App) {
 		a.show(pgConfirm)
 	})
 	if a.opts.Backend.Shell != nil {
-		p.form.AddButton("Shell", func() { a.finish(OutcomeShell) })
+		// A shell beside the installer, which is still there after it:
+		// ending the installer for a shell lost the page and the log.
+		p.form.AddButton("Shell", a.shell)
 	}
 	p.form.AddButton("Reboot", func() { a.finish(OutcomeReboot) })
 	p.form.SetFocus(0)

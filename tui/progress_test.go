@@ -113,6 +113,35 @@ func TestProgressToFailedAndRetry(t *testing.T) {
 	h.wantPage(pgPassword) // Back works again before a new run
 }
 
+// The Failed page's Shell button ended the installer: the shell runs
+// beside it and the page (with its log) is back after it.
+func TestFailedShellComesBack(t *testing.T) {
+	opts := testOptions()
+	gate := make(chan struct{})
+	close(gate)
+	var got installer.Config
+	opts.Backend.Run = scriptedRun(gate, errors.New("mkfs failed"), &got)
+	calls := 0
+	opts.Backend.Shell = func() error { calls++; return nil }
+	h := newHarness(t, opts)
+	h.toPage(pgConfirm)
+	h.startRun()
+	h.waitFor("did not complete", 2*time.Second)
+	h.press(tcell.KeyRight) // Retry -> Shell
+	h.press(tcell.KeyEnter)
+	if calls != 1 {
+		t.Fatalf("shell ran %d times", calls)
+	}
+	h.wantPage(pgFailed)
+	h.want("mkfs failed", "Retry")
+	h.a.mu.Lock()
+	ended := h.a.outcome
+	h.a.mu.Unlock()
+	if ended != "" {
+		t.Errorf("the installer ended with %v", ended)
+	}
+}
+
 // TestProgressNeverBlocksEngine: with the UI goroutine stuck, the engine
 // still emits thousands of events and finishes at once.
 func TestProgressNeverBlocksEngine(t *testing.T) {
