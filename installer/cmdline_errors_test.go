@@ -21,6 +21,14 @@ var invalidCases = []struct {
 	{"ovirt_firstboot and ovirt_local_boot conflict", "ovirt_firstboot ovirt_local_boot", "ovirt_local_boot", "conflicts with ovirt_firstboot"},
 	{"ovirt_firstboot bad switch", "ovirt_firstboot=maybe", "ovirt_firstboot", "expects no value or one of"},
 	{"action with a bad value", "reinstall=maybe", "reinstall", "expects no value or one of"},
+	// dracut network forms
+	{"bridge one field", "bridge=br0", "bridge", "requires two parameters"},
+	{"bridge bad port", "bridge=br0:eth0,a/b", "bridge", "port:"},
+	{"ifname without MAC", "ifname=net1", "ifname", "expects <name>:<MAC>"},
+	{"ifname bad name", "ifname=a/b:52:54:00:12:34:01", "ifname", "interface name"},
+	{"bootdev without value", "bootdev", "bootdev", "needs a value"},
+	{"bootdev bad name", "bootdev=a:b", "bootdev", "interface name"},
+	{"vlan name without ID", "vlan=office:eth0", "vlan", "carries no ID"},
 	// storage_init
 	{"storage_init unknown item", "storage_init=foo", "storage_init", "expects a /dev path"},
 	{"storage_init empty item", "storage_init=/dev/sda,", "storage_init", "empty disk"},

@@ -21,6 +21,9 @@ var networkHandlers = map[string]argHandler{
 	"hostname":       str("network.hostname", "NAME", func(c *Config) *string { return &c.Network.Hostname }),
 	"vlan":           (*argParser).vlan,
 	"bond":           (*argParser).bond,
+	"bridge":         (*argParser).bridge,
+	"ifname":         (*argParser).ifname,
+	"bootdev":        (*argParser).bootDev,
 	"network_layout": str("network.layout", "direct|bridged", func(c *Config) *string { return &c.Network.Layout }),
 }
 
@@ -127,51 +130,87 @@ func (p *argParser) ntp(prm cmdline.Param) {
 	p.origin(field, prm)
 }
 
-// vlan reads vlan=ID[:IFACE], and dracut's vlan=NAME:IFACE when NAME
-// carries the ID (eth0.100, vlan100, vlan0100).
+// vlan reads the oVirt vlan=ID[:IFACE] (the management VLAN) and
+// dracut's vlan=<name>:<parent> (repeatable, on any interface), the ID
+// taken from the name as dracut does (vlan0001, vlan2, eth0.3, eth0.0004).
 func (p *argParser) vlan(prm cmdline.Param) {
 	const field = "network.vlan"
-	if !p.once(field, prm) || !p.needValue(field, prm, "ID[:IFACE]") {
+	if !p.needValue(field, prm, "ID[:IFACE]|NAME:PARENT") {
 		return
 	}
+	p.resetList("vlan", func() { p.cfg.Network.VLAN, p.cfg.Network.VLANParent, p.cfg.Network.VLANs = 0, "", nil })
 	idText, parent, hasParent := strings.Cut(prm.Value, ":")
-	id, err := strconv.Atoi(idText)
-	if err != nil && hasParent {
-		// dracut form: the VLAN's name holds the ID.
-		name := idText
-		if i := strings.LastIndexByte(name, '.'); i >= 0 {
-			id, err = strconv.Atoi(name[i+1:])
-		} else if strings.HasPrefix(name, "vlan") {
-			id, err = strconv.Atoi(name[4:])
-		}
-	}
-	if err != nil {
-		p.problem(field, prm, "expects a VLAN ID 1-4094, optionally :IFACE (or dracut's NAME.ID:IFACE)")
-		return
-	}
-	if id < 1 || id > 4094 {
-		p.problem(field, prm, "VLAN ID %d: expects 1-4094", id)
-		return
-	}
 	if hasParent {
 		if err := network.CheckIfname(parent); err != nil {
 			p.problem(field, prm, "parent: %v", err)
 			return
 		}
 	}
-	p.cfg.Network.VLAN, p.cfg.Network.VLANParent = id, parent
-	p.origin(field, prm)
-	p.origin("network.vlan_parent", prm)
-}
-
-// bond reads bond=NAME:SLAVE[,SLAVE...][:OPTIONS[:MTU]]. OPTIONS are
-// key=value pairs separated by ',', ';' or spaces (oVirt and dracut
-// separated them by ','); they are stored space-separated.
-func (p *argParser) bond(prm cmdline.Param) {
-	const field = "network.bond"
-	if !p.once(field, prm) || !p.needValue(field, prm, "NAME:SLAVE,SLAVE[:OPTIONS]") {
+	id, err := strconv.Atoi(idText)
+	if err != nil {
+		if !hasParent {
+			p.problem(field, prm, "expects a VLAN ID 1-4094, optionally :IFACE, or dracut's NAME:PARENT")
+			return
+		}
+		p.namedVLAN(prm, idText, parent)
 		return
 	}
+	if id < 1 || id > 4094 {
+		p.problem(field, prm, "VLAN ID %d: expects 1-4094", id)
+		return
+	}
+	n := &p.cfg.Network
+	if n.VLAN == id && n.VLANParent == parent {
+		return // the same vlan= twice
+	}
+	if n.VLAN == 0 {
+		n.VLAN, n.VLANParent = id, parent
+		p.origin(field, prm)
+		p.origin("network.vlan_parent", prm)
+		return
+	}
+	if !hasParent {
+		p.problem(field, prm, "a second vlan=ID needs its parent: vlan=ID:IFACE or vlan=NAME:PARENT (the management VLAN is %d)", n.VLAN)
+		return
+	}
+	p.namedVLAN(prm, network.VLANName(parent, id), parent)
+}
+
+// namedVLAN adds a dracut VLAN: its name carries its ID.
+func (p *argParser) namedVLAN(prm cmdline.Param, name, parent string) {
+	f := fmt.Sprintf("network.vlans[%d]", len(p.cfg.Network.VLANs))
+	if err := network.CheckIfname(name); err != nil {
+		p.problem(f, prm, "name: %v", err)
+		return
+	}
+	id, err := network.VLANIDOf(name)
+	if err != nil {
+		p.problem(f, prm, "%v", err)
+		return
+	}
+	for _, v := range p.cfg.Network.VLANs {
+		if v.Name == name {
+			if v.Parent != parent || v.ID != id {
+				p.problem(f, prm, "%s is already VLAN %d on %s (%s)", name, v.ID, v.Parent, v.Arg)
+			}
+			return // the same vlan= twice: one VLAN
+		}
+	}
+	p.cfg.Network.VLANs = append(p.cfg.Network.VLANs, network.VLAN{Name: name, ID: id, Parent: parent, Arg: prm.Key + "=" + prm.Value})
+	p.origin(f, prm)
+}
+
+// bond reads bond=NAME:SLAVE[,SLAVE...][:OPTIONS[:MTU]], repeatable (one
+// per bond). OPTIONS are key=value pairs separated by ',', ';' or spaces
+// (oVirt and dracut separated them by ','); they are stored
+// space-separated. The first bond= is network.bond, the others
+// network.bonds.
+func (p *argParser) bond(prm cmdline.Param) {
+	const field = "network.bond"
+	if !p.needValue(field, prm, "NAME:SLAVE,SLAVE[:OPTIONS[:MTU]]") {
+		return
+	}
+	p.resetList("bond", func() { p.cfg.Network.Bond, p.cfg.Network.Bonds = nil, nil })
 	f := strings.SplitN(prm.Value, ":", 4)
 	if len(f) < 2 || f[1] == "" {
 		p.problem(field, prm, "expects NAME:SLAVE,SLAVE[:OPTIONS[:MTU]] (the slaves are required)")
@@ -191,6 +230,106 @@ func (p *argParser) bond(prm cmdline.Param) {
 		}
 		b.MTU = n
 	}
-	p.cfg.Network.Bond = &b
+	n := &p.cfg.Network
+	for _, o := range n.AllBonds() {
+		if o.Name == b.Name {
+			if o.Arg != b.Arg {
+				p.problem(field, prm, "%s is already defined by %s", b.Name, o.Arg)
+			}
+			return // the same bond= twice: one bond
+		}
+	}
+	if n.Bond == nil {
+		n.Bond = &b
+		p.origin(field, prm)
+		return
+	}
+	p.origin(fmt.Sprintf("network.bonds[%d]", len(n.Bonds)), prm)
+	n.Bonds = append(n.Bonds, b)
+}
+
+// bridge reads dracut's bridge=<name>:<port>[,<port>...] (repeatable) and
+// bare bridge (br0 on the management NIC; dracut's "on eth0").
+func (p *argParser) bridge(prm cmdline.Param) {
+	p.resetList("bridge", func() { p.cfg.Network.Bridges = nil })
+	f := fmt.Sprintf("network.bridges[%d]", len(p.cfg.Network.Bridges))
+	br := network.Bridge{Name: "br0", Arg: prm.Key}
+	if prm.HasValue {
+		br.Arg += "=" + prm.Value
+		name, ports, ok := strings.Cut(prm.Value, ":")
+		if !ok || name == "" || ports == "" || strings.Contains(ports, ":") {
+			p.problem(f, prm, "expects <bridge>:<port>[,<port>...] (dracut: bridge= requires two parameters), or bare bridge")
+			return
+		}
+		br.Name, br.Ports = name, strings.Split(ports, ",")
+		for _, port := range br.Ports {
+			if err := network.CheckIfname(port); err != nil {
+				p.problem(f, prm, "port: %v", err)
+				return
+			}
+		}
+	}
+	if err := network.CheckIfname(br.Name); err != nil {
+		p.problem(f, prm, "name: %v", err)
+		return
+	}
+	for _, o := range p.cfg.Network.Bridges {
+		if o.Name == br.Name {
+			if o.Arg != br.Arg {
+				p.problem(f, prm, "%s is already defined by %s", br.Name, o.Arg)
+			}
+			return
+		}
+	}
+	p.cfg.Network.Bridges = append(p.cfg.Network.Bridges, br)
+	p.origin(f, prm)
+}
+
+// ifname reads dracut's ifname=<name>:<MAC> (repeatable): the NIC with
+// that MAC is given that name, live and on the installed system.
+func (p *argParser) ifname(prm cmdline.Param) {
+	if !p.needValue("network.ifnames", prm, "NAME:aa:bb:cc:dd:ee:ff") {
+		return
+	}
+	p.resetList("ifname", func() { p.cfg.Network.Ifnames = nil })
+	f := fmt.Sprintf("network.ifnames[%d]", len(p.cfg.Network.Ifnames))
+	name, macText, _ := strings.Cut(prm.Value, ":")
+	if err := network.CheckIfname(name); err != nil {
+		p.problem(f, prm, "%v", err)
+		return
+	}
+	mac, err := network.ParseMAC(macText)
+	if err != nil || strings.Count(macText, ":") != 5 {
+		p.problem(f, prm, "expects <name>:<MAC> with the MAC as aa:bb:cc:dd:ee:ff")
+		return
+	}
+	for _, o := range p.cfg.Network.Ifnames {
+		switch {
+		case o.Name == name && o.MAC == mac:
+			return // the same ifname= twice (dracut skips it too)
+		case o.MAC == mac:
+			p.problem(f, prm, "MAC %s is already named %s (%s)", mac, o.Name, o.Arg)
+			return
+		case o.Name == name:
+			p.problem(f, prm, "%s already names MAC %s (%s)", name, o.MAC, o.Arg)
+			return
+		}
+	}
+	p.cfg.Network.Ifnames = append(p.cfg.Network.Ifnames, network.Ifname{Name: name, MAC: mac, Arg: prm.Key + "=" + prm.Value})
+	p.origin(f, prm)
+}
+
+// bootDev reads dracut's bootdev=<interface>: with several interfaces
+// configured, the management one.
+func (p *argParser) bootDev(prm cmdline.Param) {
+	const field = "network.bootdev"
+	if !p.once(field, prm) || !p.needValue(field, prm, "IFACE") {
+		return
+	}
+	if err := network.CheckIfname(prm.Value); err != nil {
+		p.problem(field, prm, "%v", err)
+		return
+	}
+	p.cfg.Network.BootDev = prm.Value
 	p.origin(field, prm)
 }

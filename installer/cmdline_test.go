@@ -27,6 +27,9 @@ var cmpConfig = []cmp.Option{
 	cmpopts.IgnoreFields(Config{}, "Origins"),
 	cmpopts.IgnoreFields(network.IP{}, "Arg"),
 	cmpopts.IgnoreFields(network.Bond{}, "Arg"),
+	cmpopts.IgnoreFields(network.VLAN{}, "Arg"),
+	cmpopts.IgnoreFields(network.Bridge{}, "Arg"),
+	cmpopts.IgnoreFields(network.Ifname{}, "Arg"),
 	cmpopts.EquateEmpty(),
 }
 
@@ -268,8 +271,27 @@ var validCases = []struct {
 	{"hostname short", "hostname=node-01", func(c *Config) { c.Network.Hostname = "node-01" }},
 	{"vlan id", "vlan=100", func(c *Config) { c.Network.VLAN = 100 }},
 	{"vlan id and parent", "vlan=4094:eno2", func(c *Config) { c.Network.VLAN, c.Network.VLANParent = 4094, "eno2" }},
-	{"vlan dracut form", "vlan=eth0.42:eth0", func(c *Config) { c.Network.VLAN, c.Network.VLANParent = 42, "eth0" }},
-	{"vlan dracut vlanNNNN form", "vlan=vlan0007:eth1", func(c *Config) { c.Network.VLAN, c.Network.VLANParent = 7, "eth1" }},
+	{"vlan dracut form", "vlan=eth0.42:eth0", func(c *Config) { c.Network.VLANs = []network.VLAN{{Name: "eth0.42", ID: 42, Parent: "eth0"}} }},
+	{"vlan dracut vlanNNNN form", "vlan=vlan0007:eth1", func(c *Config) { c.Network.VLANs = []network.VLAN{{Name: "vlan0007", ID: 7, Parent: "eth1"}} }},
+	{"vlan dracut every name form", "vlan=vlan0001:net2 vlan=vlan2:net2 vlan=net2.3:net2 vlan=net2.0004:net2", func(c *Config) {
+		c.Network.VLANs = []network.VLAN{{Name: "vlan0001", ID: 1, Parent: "net2"}, {Name: "vlan2", ID: 2, Parent: "net2"},
+			{Name: "net2.3", ID: 3, Parent: "net2"}, {Name: "net2.0004", ID: 4, Parent: "net2"}}
+	}},
+	{"vlan oVirt and a second with parent", "vlan=100 vlan=200:eth1", func(c *Config) {
+		c.Network.VLAN = 100
+		c.Network.VLANs = []network.VLAN{{Name: "eth1.200", ID: 200, Parent: "eth1"}}
+	}},
+	{"bond twice", "bond=bond0:eth0,eth1 bond=bond1:eth2,eth3:mode=802.3ad,miimon=100:9000", func(c *Config) {
+		c.Network.Bond = &network.Bond{Name: "bond0", Slaves: []string{"eth0", "eth1"}, Options: network.DefaultBondOptions}
+		c.Network.Bonds = []network.Bond{{Name: "bond1", Slaves: []string{"eth2", "eth3"}, Options: "mode=802.3ad miimon=100", MTU: 9000}}
+	}},
+	{"bridge", "bridge=br0:net1,net5", func(c *Config) { c.Network.Bridges = []network.Bridge{{Name: "br0", Ports: []string{"net1", "net5"}}} }},
+	{"bare bridge", "bridge", func(c *Config) { c.Network.Bridges = []network.Bridge{{Name: "br0"}} }},
+	{"ifname", "ifname=net1:52:54:00:12:34:01 ifname=net2:52:54:00:12:34:02", func(c *Config) {
+		c.Network.Ifnames = []network.Ifname{{Name: "net1", MAC: "52:54:00:12:34:01"}, {Name: "net2", MAC: "52:54:00:12:34:02"}}
+	}},
+	{"ifname upper-case MAC", "ifname=mgmt:52:54:00:AB:CD:EF", func(c *Config) { c.Network.Ifnames = []network.Ifname{{Name: "mgmt", MAC: "52:54:00:ab:cd:ef"}} }},
+	{"bootdev", "bootdev=bond0", func(c *Config) { c.Network.BootDev = "bond0" }},
 	{"bond with oVirt comma options and mtu", "bond=bond1:ens1f0,ens1f1:mode=802.3ad,miimon=100,xmit_hash_policy=layer3+4:9000", func(c *Config) {
 		c.Network.Bond = &network.Bond{Name: "bond1", Slaves: []string{"ens1f0", "ens1f1"}, Options: "mode=802.3ad miimon=100 xmit_hash_policy=layer3+4", MTU: 9000}
 	}},

@@ -2,6 +2,7 @@ package installer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"node-installer/network"
@@ -14,7 +15,7 @@ func (v *validator) network() {
 	case n.BootIf == "":
 	case err != nil:
 		v.add("network.bootif", "%v", err)
-	case mac == "" && strings.HasPrefix(n.BootIf, "bond") && (n.Bond == nil || n.Bond.Name != n.BootIf):
+	case mac == "" && strings.HasPrefix(n.BootIf, "bond") && !slices.ContainsFunc(n.AllBonds(), func(b network.Bond) bool { return b.Name == n.BootIf }):
 		v.add("network.bootif", "names %s but no bond= defines it", n.BootIf)
 	}
 	v.ips(n)
@@ -154,11 +155,15 @@ func (v *validator) staticIP(f string, ip network.IP) {
 }
 
 func (v *validator) bond(n *network.Config) {
-	b := n.Bond
-	if b == nil {
-		return
+	if n.Bond != nil {
+		v.oneBond(n, *n.Bond, "network.bond")
 	}
-	const f = "network.bond"
+	for i, b := range n.Bonds {
+		v.oneBond(n, b, fmt.Sprintf("network.bonds[%d]", i))
+	}
+}
+
+func (v *validator) oneBond(n *network.Config, b network.Bond, f string) {
 	if err := network.CheckIfname(b.Name); err != nil {
 		v.add(f+".name", "%v", err)
 	}

@@ -154,7 +154,7 @@ func Apply(ctx context.Context, h *netlink.Handle, plan Plan, opts ApplyOptions)
 		}
 	}
 	for _, r := range plan.Routes {
-		if err := a.route(r.Dev, r.Dst, r.Gateway); err != nil {
+		if err := a.route(r.Dev, r.Dst, r.Gateway, r.Metric); err != nil {
 			return done(err)
 		}
 	}
@@ -363,7 +363,9 @@ func (a *applier) addAddr(l netlink.Link, p netip.Prefix, peer netip.Addr) error
 }
 
 // route makes the route dst via gw on dev exist.
-func (a *applier) route(dev string, dst netip.Prefix, gw netip.Addr) error {
+// route adds dst via gw on dev with that metric (0: the kernel's default,
+// 1024 for IPv6), unless it is there already.
+func (a *applier) route(dev string, dst netip.Prefix, gw netip.Addr, metric int) error {
 	l, err := a.h.LinkByName(dev)
 	if err != nil {
 		return fmt.Errorf("route %s via %s: %w", dst, gw, err)
@@ -386,11 +388,11 @@ func (a *applier) route(dev string, dst netip.Prefix, gw netip.Addr) error {
 			rd, _ = netipPrefix(r.Dst)
 		}
 		rg, _ := netip.AddrFromSlice(r.Gw)
-		if rd == dst && rg.Unmap() == gw {
+		if rd == dst && rg.Unmap() == gw && (r.Priority == metric || gw.Is6() && metric == 0 && r.Priority == 1024) {
 			return nil
 		}
 	}
-	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst), Gw: net.IP(gw.AsSlice()), Family: fam}
+	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst), Gw: net.IP(gw.AsSlice()), Family: fam, Priority: metric}
 	if err := a.h.RouteReplace(r); err != nil {
 		return fmt.Errorf("route %s via %s dev %s: %w", dst, gw, dev, err)
 	}

@@ -29,6 +29,9 @@ func (a *applier) preflight(p Plan) error {
 		}
 		cur, err := a.h.LinkByName(l.Name)
 		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) && l.RenamedFrom != "" {
+			cur, err = a.h.LinkByName(l.RenamedFrom) // renamed by links()
+		}
 		switch {
 		case errors.As(err, &nf) && l.Kind == KindNIC:
 			errs = append(errs, fmt.Errorf("NIC %s: not present (unplugged or renamed since the probe?)", l.Name))
@@ -58,6 +61,9 @@ func (a *applier) preflight(p Plan) error {
 // when one cannot be created, e.g. the kernel lacks the driver), then sets
 // MACs, masters and MTUs and brings every planned link up, lower first.
 func (a *applier) links(p Plan) error {
+	if err := a.rename(p); err != nil {
+		return err
+	}
 	var created []netlink.Link
 	before := len(a.res.Changes)
 	for _, l := range p.Links {
@@ -85,6 +91,28 @@ func (a *applier) links(p Plan) error {
 		if err := a.configure(l); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// rename gives the NICs ifname= renames their names (a link is renamed
+// while down; configure brings it up again).
+func (a *applier) rename(p Plan) error {
+	for _, r := range p.Renames {
+		if _, err := a.h.LinkByName(r.Name); err == nil {
+			continue // already renamed
+		}
+		cur, err := a.h.LinkByName(r.From)
+		if err != nil {
+			return fmt.Errorf("ifname=%s: rename %s: %w", r.Name, r.From, err)
+		}
+		if err := a.h.LinkSetDown(cur); err != nil {
+			return fmt.Errorf("ifname=%s: set %s down to rename it: %w", r.Name, r.From, err)
+		}
+		if err := a.h.LinkSetName(cur, r.Name); err != nil {
+			return fmt.Errorf("ifname=%s: rename %s: %w", r.Name, r.From, err)
+		}
+		a.change("rename %s (%s) to %s", r.From, r.MAC, r.Name)
 	}
 	return nil
 }

@@ -75,7 +75,7 @@ func (a *applier) dynamic(ctx context.Context, c IPConfig) error {
 			return err
 		}
 		if lease.Router.IsValid() {
-			if err := a.route(c.Iface, netip.MustParsePrefix("0.0.0.0/0"), lease.Router); err != nil {
+			if err := a.route(c.Iface, netip.MustParsePrefix("0.0.0.0/0"), lease.Router, c.RouteMetric); err != nil {
 				return err
 			}
 		}

@@ -46,6 +46,15 @@ type Link struct {
 	// Slaves and BondOptions describe a bond.
 	Slaves      []string     `json:"slaves,omitempty"`
 	BondOptions []BondOption `json:"bond_options,omitempty"`
+	// RenamedFrom is a NIC's name before ifname= renamed it.
+	RenamedFrom string `json:"renamed_from,omitempty"`
+}
+
+// Rename is one NIC renamed by ifname=, live and on the installed system.
+type Rename struct {
+	Name string `json:"name"`
+	MAC  string `json:"mac"`
+	From string `json:"from"`
 }
 
 // BondOption is one key=value of bond= options, in the order given.
@@ -69,6 +78,9 @@ type IPConfig struct {
 	Addrs    []Address  `json:"addrs,omitempty"`
 	Gateway4 netip.Addr `json:"gateway4,omitzero"`
 	Gateway6 netip.Addr `json:"gateway6,omitzero"`
+	// RouteMetric is the metric of its default routes (static or from
+	// DHCP): 0 for the management interface, higher for the others.
+	RouteMetric int `json:"route_metric,omitempty"`
 }
 
 // Route is a route the plan adds (default routes of static gateways).
@@ -76,6 +88,8 @@ type Route struct {
 	Dst     netip.Prefix `json:"dst"`
 	Gateway netip.Addr   `json:"gateway"`
 	Dev     string       `json:"dev"`
+	// Metric is 0 for the management interface, higher for others.
+	Metric int `json:"metric,omitempty"`
 }
 
 // Plan is the whole network configuration, live and on the target.
@@ -100,6 +114,7 @@ type Plan struct {
 	NTP        []string     `json:"ntp,omitempty"`
 	NTPOff     bool         `json:"ntp_off,omitempty"`
 	Hostname   string       `json:"hostname,omitempty"`
+	Renames    []Rename     `json:"renames,omitempty"`
 
 	// in keeps what the plan was made from, so a pending BOOTIF=link
 	// plan can be resolved once Apply has seen carrier.
@@ -159,10 +174,21 @@ type builder struct {
 	hostSrc   string
 	// deviceFailed: choosing the management device already reported a problem
 	deviceFailed bool
+	// virt are the bonds, VLANs and bridges defined, by name, in
+	// virtOrder; master maps a bond slave or bridge port to its master.
+	virt      map[string]*virt
+	virtOrder []string
+	master    map[string]string
+	// top is the management interface when an argument named a VLAN
+	// or bridge of virt (ip=br0:dhcp, bootdev=vlan2); "" = Device, with
+	// the oVirt vlan= and network_layout= stacked on it.
+	top string
+	// renamed maps a name given by ifname= to the NIC's probed name.
+	renamed map[string]string
 }
 
 func newBuilder(cfg Config, nics []NIC) *builder {
-	return &builder{cfg: cfg, nics: nics, ips: map[string]*IPConfig{}}
+	return &builder{cfg: cfg, nics: nics, ips: map[string]*IPConfig{}, renamed: map[string]string{}}
 }
 
 func (b *builder) fail(format string, a ...any) {
@@ -235,7 +261,8 @@ func (b *builder) build() (Plan, error) {
 	b.p.in = in
 	b.p.DNS = append(b.p.DNS, cfg.DNS...)
 	b.checkNTP()
-	b.checkBond()
+	b.renameNICs()
+	b.defineVirt()
 	if cfg.Layout != "" && cfg.Layout != "direct" && cfg.Layout != "bridged" {
 		b.failArg("network_layout="+cfg.Layout, "expected direct or bridged")
 	}
@@ -281,18 +308,10 @@ func (b *builder) checkNTP() {
 	b.p.NTPOff = cfg.NTPOff
 }
 
-func (b *builder) checkBond() {
-	bd := b.cfg.Bond
-	if bd == nil {
-		return
-	}
-	arg := bondArg(*bd)
-	if err := CheckIfname(bd.Name); err != nil {
-		b.failArg(arg, "bond name: %v", err)
-	}
-	if _, ok := b.nic(bd.Name); ok {
-		b.failArg(arg, "%s is already a NIC", bd.Name)
-	}
+// checkBond checks what a bond= says by itself (its slaves are checked
+// against the NICs with the other lowers); false drops it.
+func (b *builder) checkBond(bd Bond) bool {
+	arg, n := bondArg(bd), len(b.errs)
 	if len(bd.Slaves) == 0 {
 		b.failArg(arg, "no slave NICs")
 	}
@@ -302,11 +321,6 @@ func (b *builder) checkBond() {
 			b.failArg(arg, "slave %s named twice", s)
 		}
 		seen[s] = true
-		if n, ok := b.nic(s); !ok {
-			b.failArg(arg, "no NIC named %s; NICs: %s", s, b.nicList())
-		} else if n.Loopback {
-			b.failArg(arg, "%s is the loopback interface", s)
-		}
 	}
 	if bd.MTU != 0 && (bd.MTU < 68 || bd.MTU > 65535) {
 		b.failArg(arg, "MTU %d outside 68-65535", bd.MTU)
@@ -314,6 +328,7 @@ func (b *builder) checkBond() {
 	if _, err := ParseBondOptions(bd.Options, bd.Slaves); err != nil {
 		b.failArg(arg, "%v", err)
 	}
+	return len(b.errs) == n
 }
 
 func bondArg(bd Bond) string {
@@ -327,51 +342,110 @@ func bondArg(bd Bond) string {
 	return s
 }
 
-func (b *builder) isSlave(name string) bool {
-	return b.cfg.Bond != nil && slices.Contains(b.cfg.Bond.Slaves, name)
-}
-
 // wantsNetwork reports whether any argument asks for network configuration.
 func (b *builder) wantsNetwork() bool {
 	c := b.cfg
 	return c.BootIf != "" || c.BootIfMAC != "" || len(c.IPs) > 0 || c.IPv6 != "" ||
-		c.VLAN != 0 || c.Bond != nil || c.Layout == "bridged"
+		c.VLAN != 0 || c.Bond != nil || c.Layout == "bridged" || len(b.virt) > 0 || c.BootDev != ""
 }
 
-// chooseDevice picks the NIC or bond at the bottom of the management stack.
+// chooseDevice picks the NIC or bond at the bottom of the management
+// stack and, when an argument names a VLAN or bridge above it, that top.
 func (b *builder) chooseDevice() {
 	cfg := b.cfg
 	if b.fixed != "" {
 		b.p.Device = b.fixed
 		b.p.Source = "BOOTIF=link"
 		b.p.Reason = b.fixed + " was the first NIC to get carrier"
+		b.settleTop()
 		return
 	}
 	bootif := strings.TrimSpace(cfg.BootIf)
 	switch {
+	case cfg.BootDev != "":
+		b.chooseBootDev()
 	case bootif == "" && cfg.BootIfMAC == "":
 		b.chooseImplicit()
 	case strings.EqualFold(bootif, "link"):
 		b.chooseLink("BOOTIF=link")
-	case cfg.Bond != nil && bootif == cfg.Bond.Name:
+	case b.virt[bootif] != nil && b.virt[bootif].kind == KindBond:
 		b.p.Device = bootif
 		b.p.Source = "BOOTIF=" + bootif
-		b.p.Reason = "the bond of " + bondArg(*cfg.Bond)
+		b.p.Reason = "the bond of " + b.virt[bootif].arg
 	case isBondName(bootif) && !b.hasNIC(bootif):
 		b.failArg("BOOTIF="+bootif, "no bond= defines %s", bootif)
 	default:
 		b.chooseNamed(bootif)
 	}
-	if b.p.Device != "" && b.isSlave(b.p.Device) {
-		// pxelinux appends the PXE NIC's MAC whatever the bond it joins
-		// (dracut then brings up the bond): the bond is the management
-		// interface.
-		b.p.Reason = fmt.Sprintf("%s (%s) is a port of %s: the bond", b.p.Device, b.p.Reason, cfg.Bond.Name)
-		b.p.Device = cfg.Bond.Name
+	b.settleTop()
+}
+
+// settleTop lifts a chosen NIC to what is stacked on it: the bond it is
+// a slave of (pxelinux appends the PXE NIC's MAC whatever the bond it
+// joins; dracut then brings up the bond), the bridge it is a port of, or
+// the VLAN or bridge the first ip= naming an interface names on it.
+func (b *builder) settleTop() {
+	cfg, dev := b.cfg, b.p.Device
+	if dev == "" {
+		return
 	}
-	if cfg.VLANParent != "" && b.p.Device != "" && cfg.VLANParent != b.p.Device {
-		b.failArg(fmt.Sprintf("vlan=%d:%s", cfg.VLAN, cfg.VLANParent), "the parent differs from the management interface %s chosen by %s", b.p.Device, b.p.Source)
+	if m := b.master[dev]; m != "" && b.virt[m].kind == KindBond {
+		b.p.Reason = fmt.Sprintf("%s (%s) is a port of %s: the bond", dev, b.p.Reason, m)
+		b.p.Device, dev = m, m
 	}
+	for _, name := range b.virtOrder { // bare bridge: the management NIC is its port
+		if v := b.virt[name]; v.kind == KindBridge && len(v.lowers) == 0 {
+			v.lowers = []string{dev}
+			b.checkLower(v, dev)
+		}
+	}
+	if b.top == "" {
+		for _, ip := range cfg.IPs {
+			if v := b.virt[ip.Iface]; v != nil && v.kind != KindBond && b.bottom(ip.Iface) == dev {
+				b.top = ip.Iface
+				break
+			}
+		}
+	}
+	if b.top == "" {
+		if m := b.master[dev]; m != "" {
+			b.top = m // a bridge port takes no address: the bridge does
+			b.p.Reason += "; it is a port of " + m
+		}
+	}
+	if cfg.VLANParent != "" && cfg.VLANParent != dev {
+		b.failArg(fmt.Sprintf("vlan=%d:%s", cfg.VLAN, cfg.VLANParent), "the parent differs from the management interface %s chosen by %s", dev, b.p.Source)
+	}
+	if b.top != "" && cfg.VLAN != 0 {
+		b.failArg(fmt.Sprintf("vlan=%d", cfg.VLAN), "the management interface is %s: name the VLAN instead (vlan=<name>:<parent>, ip=<name>:...)", b.top)
+	}
+}
+
+// chooseBootDev is dracut's bootdev=: it names the management interface.
+func (b *builder) chooseBootDev() {
+	name := b.cfg.BootDev
+	src := "bootdev=" + name
+	if v := b.virt[name]; v != nil {
+		if v.kind != KindBond {
+			b.top = name
+		}
+		b.p.Source, b.p.Reason = src, "named"
+		if dev := b.bottom(name); dev != "" {
+			b.p.Device = dev
+			if dev != name {
+				b.p.Reason = "the bottom of " + name
+			}
+			return
+		}
+		b.chooseLink("") // a bare bridge: its port is the NIC chosen so
+		b.p.Source = src
+		return
+	}
+	if n, ok := b.nic(name); ok && !n.Loopback {
+		b.p.Device, b.p.Source, b.p.Reason = name, src, "named"
+		return
+	}
+	b.failArg(src, "no interface named %s; NICs: %s", name, b.nicList())
 }
 
 func (b *builder) hasNIC(name string) bool { _, ok := b.nic(name); return ok }
@@ -414,6 +488,9 @@ func (b *builder) chooseNamed(bootif string) {
 func (b *builder) chooseImplicit() {
 	cfg := b.cfg
 	for _, ip := range cfg.IPs {
+		if cfg.VLANParent != "" {
+			break // oVirt's vlan=ID:IFACE names the management NIC
+		}
 		if ip.Iface != "" {
 			src := ipArg(ip)
 			name := ip.Iface
@@ -423,22 +500,34 @@ func (b *builder) chooseImplicit() {
 			if name == BridgeName && cfg.Layout == "bridged" {
 				continue
 			}
-			if cfg.Bond != nil && name == cfg.Bond.Name {
-				b.p.Device, b.p.Source, b.p.Reason = name, src, "the interface of the first ip= naming one"
+			const why = "the interface of the first ip= naming one"
+			if v := b.virt[name]; v != nil {
+				if v.kind != KindBond {
+					b.top = name
+				}
+				if dev := b.bottom(name); dev != "" {
+					b.p.Device, b.p.Source, b.p.Reason = dev, src, why
+					if dev != name {
+						b.p.Reason = "the first ip= naming an interface names " + name + ", stacked on it"
+					}
+					return
+				}
+				b.chooseLink("") // a bare bridge: its port is the NIC chosen so
 				return
 			}
 			if _, ok := b.nic(name); !ok {
 				b.failArg(src, "no NIC named %s; NICs: %s", name, b.nicList())
 				return
 			}
-			b.p.Device, b.p.Source, b.p.Reason = name, src, "the interface of the first ip= naming one"
+			b.p.Device, b.p.Source, b.p.Reason = name, src, why
 			return
 		}
 	}
+	tops := b.tops()
 	switch {
 	case cfg.VLANParent != "":
 		src := fmt.Sprintf("vlan=%d:%s", cfg.VLAN, cfg.VLANParent)
-		if cfg.Bond != nil && cfg.VLANParent == cfg.Bond.Name {
+		if v := b.virt[cfg.VLANParent]; v != nil && v.kind == KindBond {
 			b.p.Device, b.p.Source, b.p.Reason = cfg.VLANParent, src, "the VLAN's parent"
 			return
 		}
@@ -447,8 +536,16 @@ func (b *builder) chooseImplicit() {
 			return
 		}
 		b.p.Device, b.p.Source, b.p.Reason = cfg.VLANParent, src, "the VLAN's parent"
-	case cfg.Bond != nil:
-		b.p.Device, b.p.Source, b.p.Reason = cfg.Bond.Name, bondArg(*cfg.Bond), "the only bond"
+	case len(tops) == 1:
+		v := b.virt[tops[0]]
+		if v.kind != KindBond {
+			b.top = v.name
+		}
+		if dev := b.bottom(v.name); dev != "" {
+			b.p.Device, b.p.Source, b.p.Reason = dev, v.arg, "the only "+string(v.kind)
+			return
+		}
+		b.chooseLink("")
 	case b.wantsNetwork():
 		b.chooseLink("")
 	}

@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,12 +19,14 @@ type ipGroup struct {
 	mac  string // from ip=...:macaddr
 }
 
-// groupIPs assigns each ip= to the management interface or to another NIC
-// (or a bond that is not the management device).
+// groupIPs assigns each ip= to the management interface or to another
+// NIC, bond, VLAN or bridge.
 func (b *builder) groupIPs() []*ipGroup {
 	cfg := b.cfg
 	mgmt := map[string]bool{"": true}
-	if d := b.p.Device; d != "" {
+	if b.top != "" {
+		mgmt[b.top] = true
+	} else if d := b.p.Device; d != "" {
 		mgmt[d] = true
 		if cfg.VLAN != 0 {
 			mgmt[vlanName(d, cfg.VLAN)] = true
@@ -40,11 +43,15 @@ func (b *builder) groupIPs() []*ipGroup {
 			key = mgmtKey
 		} else if b.p.Pending() && cfg.VLAN != 0 && strings.HasSuffix(key, fmt.Sprintf(".%d", cfg.VLAN)) {
 			key = mgmtKey
-		} else if b.isSlave(key) {
-			b.failArg(ipArg(ip), "%s is a slave of %s and takes no address", key, bondArg(*cfg.Bond))
+		} else if m := b.master[key]; m != "" {
+			what := "port"
+			if b.virt[m].kind == KindBond {
+				what = "slave"
+			}
+			b.failArg(ipArg(ip), "%s is a %s of %s and takes no address", key, what, b.virt[m].arg)
 			continue
-		} else if cfg.Bond != nil && key == cfg.Bond.Name {
-			// the bond without being the management device: configured on its own
+		} else if b.virt[key] != nil {
+			// a bond, VLAN or bridge besides the management one: configured on its own
 		} else if n, ok := b.nic(key); !ok || n.Loopback {
 			b.failArg(ipArg(ip), "no NIC named %s; NICs: %s", key, b.nicList())
 			continue
@@ -62,6 +69,10 @@ func (b *builder) groupIPs() []*ipGroup {
 	}
 	return groups
 }
+
+// VLANName is the name of VLAN id on parent: parent.ID, or vlanID when
+// that is longer than the kernel allows.
+func VLANName(parent string, id int) string { return vlanName(parent, id) }
 
 func vlanName(parent string, id int) string {
 	n := fmt.Sprintf("%s.%d", parent, id)
@@ -106,76 +117,125 @@ func (b *builder) linkSettings(g *ipGroup) (mtu int, mac string) {
 	return mtu, mac
 }
 
-// stack plans the management links: NIC or bond (with its slaves), the
-// VLAN above, the bridge on top; then the links of other ip= interfaces.
+// stack plans the links: the management stack first (NIC or bond with
+// its slaves, or the VLAN or bridge named, with what is below it; the
+// oVirt vlan= and network_layout=bridged on top), then the interfaces
+// other ip= name, then every other bond, VLAN and bridge defined (dracut
+// creates them all), each after the links it is stacked on.
 func (b *builder) stack(groups []*ipGroup) {
 	cfg := b.cfg
 	dev := b.p.Device
-	mtu, mac := groups[0].mtu, groups[0].mac
-	var links []Link
-	devMAC := mac
-	bondIsMgmt := cfg.Bond != nil && dev == cfg.Bond.Name
-	if bondIsMgmt {
-		links = b.bondLinks(mtu, mac)
-	} else {
-		n, _ := b.nic(dev)
-		links = append(links, Link{Name: dev, Kind: KindNIC, MAC: n.MAC, SetMAC: mac, MTU: mtu})
-		if devMAC == "" {
-			devMAC = n.MAC
-		}
+	byName := map[string]*ipGroup{}
+	for _, g := range groups[1:] {
+		byName[g.name] = g
 	}
-	if devMAC == "" && bondIsMgmt && len(cfg.Bond.Slaves) > 0 {
-		n, _ := b.nic(cfg.Bond.Slaves[0]) // a bond takes its first slave's MAC
+	st := &stacker{b: b, groups: byName, done: map[string]bool{}}
+	mtu, mac := groups[0].mtu, groups[0].mac
+	top := b.top
+	if top == "" {
+		top = dev
+	}
+	st.emit(top, mtu, mac)
+	devMAC := mac
+	if devMAC == "" {
+		bottom := dev
+		if v := b.virt[dev]; v != nil && len(v.lowers) > 0 {
+			bottom = v.lowers[0] // a bond takes its first slave's MAC
+		}
+		n, _ := b.nic(bottom)
 		devMAC = n.MAC
 	}
-	top := dev
-	if cfg.VLAN != 0 {
+	if cfg.VLAN != 0 && b.top == "" {
 		name := vlanName(dev, cfg.VLAN)
-		links = append(links, Link{Name: name, Kind: KindVLAN, Parent: dev, VLANID: cfg.VLAN, MTU: mtu})
+		st.add(Link{Name: name, Kind: KindVLAN, Parent: dev, VLANID: cfg.VLAN, MTU: mtu})
 		top = name
 	}
 	if cfg.Layout == "bridged" {
-		links[len(links)-1].Master = BridgeName
-		links = append(links, Link{Name: BridgeName, Kind: KindBridge, SetMAC: devMAC, MTU: mtu})
-		top = BridgeName
+		if v := b.virt[top]; v != nil && v.kind == KindBridge {
+			b.failArg("network_layout=bridged", "the management interface %s is a bridge already", top)
+		} else {
+			st.master[top] = BridgeName
+			st.add(Link{Name: BridgeName, Kind: KindBridge, SetMAC: devMAC, MTU: mtu})
+			top = BridgeName
+		}
 	}
 	b.p.Mgmt = top
-	if cfg.Bond != nil && !bondIsMgmt {
-		var g *ipGroup
-		for _, x := range groups {
-			if x.name == cfg.Bond.Name {
-				g = x
-			}
-		}
-		bmtu, bmac := 0, ""
-		if g != nil {
-			bmtu, bmac = g.mtu, g.mac
-		}
-		links = append(links, b.bondLinks(bmtu, bmac)...)
-	}
 	for _, g := range groups[1:] {
-		if cfg.Bond != nil && g.name == cfg.Bond.Name {
-			continue
-		}
-		n, _ := b.nic(g.name)
-		links = append(links, Link{Name: g.name, Kind: KindNIC, MAC: n.MAC, SetMAC: g.mac, MTU: g.mtu})
+		st.emit(g.name, g.mtu, g.mac)
 	}
-	b.p.Links = links
+	for _, name := range b.virtOrder {
+		st.emit(name, 0, "")
+	}
+	for i, l := range st.links {
+		if m := st.master[l.Name]; m != "" {
+			st.links[i].Master = m
+		}
+	}
+	b.p.Links = st.links
 }
 
-func (b *builder) bondLinks(mtu int, mac string) []Link {
-	bd := b.cfg.Bond
-	opts, _ := ParseBondOptions(bd.Options, bd.Slaves)
-	if mtu == 0 {
-		mtu = bd.MTU // bond=...:MTU, unless ip= gives the stack's MTU
+// stacker emits links, each once, the lower ones first.
+type stacker struct {
+	b      *builder
+	groups map[string]*ipGroup // the ip= settings of non-management interfaces
+	done   map[string]bool
+	links  []Link
+	master map[string]string // extra masters (the network_layout bridge)
+}
+
+func (st *stacker) add(l Link) {
+	st.done[l.Name] = true
+	st.links = append(st.links, l)
+}
+
+// emit adds name and what it is stacked on; mtu and mac are the settings
+// its ip= gave (a stack's MTU is every link's in it, as before).
+func (st *stacker) emit(name string, mtu int, mac string) {
+	if st.master == nil {
+		st.master = map[string]string{}
+		for k, v := range st.b.master {
+			st.master[k] = v
+		}
 	}
-	var links []Link
-	for _, s := range bd.Slaves {
-		n, _ := b.nic(s)
-		links = append(links, Link{Name: s, Kind: KindNIC, MAC: n.MAC, MTU: mtu, Master: bd.Name})
+	if st.done[name] {
+		return
 	}
-	return append(links, Link{Name: bd.Name, Kind: KindBond, SetMAC: mac, MTU: mtu,
-		Slaves: append([]string(nil), bd.Slaves...), BondOptions: opts})
+	if g := st.groups[name]; g != nil {
+		if g.mtu != 0 {
+			mtu = g.mtu
+		}
+		if g.mac != "" && mac == "" {
+			mac = g.mac
+		}
+	}
+	b := st.b
+	v := b.virt[name]
+	if v == nil {
+		n, _ := b.nic(name)
+		st.add(Link{Name: name, Kind: KindNIC, MAC: n.MAC, SetMAC: mac, MTU: mtu, RenamedFrom: b.renamed[name]})
+		return
+	}
+	st.done[name] = true // a cycle, already reported, stops here
+	switch v.kind {
+	case KindBond:
+		if mtu == 0 {
+			mtu = v.bond.MTU // bond=...:MTU, unless ip= gives the stack's MTU
+		}
+		for _, s := range v.lowers {
+			st.emit(s, mtu, "")
+		}
+		opts, _ := ParseBondOptions(v.bond.Options, v.bond.Slaves)
+		st.links = append(st.links, Link{Name: name, Kind: KindBond, SetMAC: mac, MTU: mtu,
+			Slaves: slices.Clone(v.lowers), BondOptions: opts})
+	case KindVLAN:
+		st.emit(v.lowers[0], mtu, "")
+		st.links = append(st.links, Link{Name: name, Kind: KindVLAN, Parent: v.lowers[0], VLANID: v.vlanID, MTU: mtu})
+	case KindBridge:
+		for _, p := range v.lowers {
+			st.emit(p, mtu, "")
+		}
+		st.links = append(st.links, Link{Name: name, Kind: KindBridge, SetMAC: mac, MTU: mtu})
+	}
 }
 
 // addrs plans the address configuration of every interface.
@@ -198,6 +258,7 @@ func (b *builder) addrs(groups []*ipGroup) {
 		if mgmt {
 			c.Iface = b.p.Mgmt
 		}
+		c.RouteMetric = metric(gi)
 		for _, ip := range g.ips {
 			b.addIP(&c, ip)
 		}
@@ -220,16 +281,26 @@ func (b *builder) addrs(groups []*ipGroup) {
 			}
 		}
 		if c.Gateway4.IsValid() {
-			b.p.Routes = append(b.p.Routes, Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: c.Gateway4, Dev: c.Iface})
+			b.p.Routes = append(b.p.Routes, Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: c.Gateway4, Dev: c.Iface, Metric: c.RouteMetric})
 		}
 		if c.Gateway6.IsValid() {
-			b.p.Routes = append(b.p.Routes, Route{Dst: netip.MustParsePrefix("::/0"), Gateway: c.Gateway6, Dev: c.Iface})
+			b.p.Routes = append(b.p.Routes, Route{Dst: netip.MustParsePrefix("::/0"), Gateway: c.Gateway6, Dev: c.Iface, Metric: c.RouteMetric})
 		}
 		if mtu := g.mtu; mtu != 0 && mtu < 1280 && (c.DHCP6 || c.SLAAC || hasV6(c.Addrs)) {
 			b.failArg(mtuArg(g), "MTU %d: IPv6 needs at least 1280", mtu)
 		}
 		b.p.IPs = append(b.p.IPs, c)
 	}
+}
+
+// metric is the default route's metric of the gi-th interface: the
+// management one's is the kernel's 0, so it carries the default traffic;
+// the gateways of other interfaces stand behind it instead of replacing it.
+func metric(gi int) int {
+	if gi == 0 {
+		return 0
+	}
+	return 100 + gi
 }
 
 func hasV6(as []Address) bool {

@@ -39,6 +39,9 @@ func Render(p Plan) []File {
 			})
 		}
 	}
+	for _, r := range p.Renames {
+		files = append(files, File{Path: path.Join(LinkDir, "10-"+r.Name+".link"), Mode: 0o644, Data: []byte(linkFile(r))})
+	}
 	if p.Hostname != "" {
 		files = append(files, File{Path: "etc/hostname", Mode: 0o644, Data: []byte(p.Hostname + "\n")})
 	}
@@ -47,6 +50,16 @@ func Render(p Plan) []File {
 		files = append(files, File{Path: "etc/chrony.conf", Mode: 0o644, Data: []byte(chrony(p.NTP))})
 	}
 	return files
+}
+
+// LinkDir is where systemd-udevd reads .link files, relative to the root.
+const LinkDir = "etc/systemd/network"
+
+// linkFile names the NIC with r's MAC as ifname= asked, on every boot of
+// the installed system (dracut wrote an udev rule in the initramfs).
+func linkFile(r Rename) string {
+	return "# Written by node-installer from ifname=" + r.Name + ":" + r.MAC + " (probed as " + r.From + ").\n" +
+		"[Match]\nMACAddress=" + r.MAC + "\n\n[Link]\nName=" + r.Name + "\n"
 }
 
 // ipFor returns the address configuration of the interface, if any.
@@ -130,6 +143,9 @@ func keyfile(p Plan, l Link) string {
 	if c.Gateway4.IsValid() {
 		kv("gateway", c.Gateway4.String())
 	}
+	if c.RouteMetric != 0 && (c.DHCP4 || v4 > 0) {
+		kv("route-metric", fmt.Sprint(c.RouteMetric))
+	}
 	mgmt := ok && l.Name == p.Mgmt
 	if mgmt {
 		dnsKeys(&w, p, true, c.DHCP4)
@@ -154,6 +170,9 @@ func keyfile(p Plan, l Link) string {
 	}
 	if c.Gateway6.IsValid() {
 		kv("gateway", c.Gateway6.String())
+	}
+	if c.RouteMetric != 0 && (c.DHCP6 || c.SLAAC || v6 > 0) {
+		kv("route-metric", fmt.Sprint(c.RouteMetric))
 	}
 	if mgmt {
 		dnsKeys(&w, p, false, c.DHCP6 || c.SLAAC)

@@ -42,6 +42,9 @@ func (p Plan) Text() string {
 			if l.Master != "" {
 				f(" port of %s", l.Master)
 			}
+			if l.RenamedFrom != "" {
+				f(" renamed from %s", l.RenamedFrom)
+			}
 			f("\n")
 		}
 		for _, c := range p.IPs {
@@ -56,6 +59,9 @@ func (p Plan) Text() string {
 		for _, r := range p.Routes {
 			f("route: %s via %s dev %s\n", r.Dst, r.Gateway, r.Dev)
 		}
+	}
+	for _, r := range p.Renames {
+		f("ifname: %s (%s), probed as %s: renamed live and by %s/10-%s.link on the installed system\n", r.Name, r.MAC, r.From, LinkDir, r.Name)
 	}
 	f("DNS: %s\n", orNone(addrsText(p.DNS)))
 	switch {

@@ -49,6 +49,31 @@ type Bond struct {
 	Arg     string   `json:"-"`             // the kernel argument as given
 }
 
+// VLAN is dracut's vlan=<name>:<parent>: a VLAN with the name given
+// (vlan0001, vlan2, eth0.3, eth0.0004), the ID taken from it.
+type VLAN struct {
+	Name   string `json:"name"`
+	ID     int    `json:"id"`
+	Parent string `json:"parent"`
+	Arg    string `json:"-"` // the kernel argument as given
+}
+
+// Bridge is dracut's bridge=<name>:<port>[,<port>...]; bare bridge is
+// br0 with no ports named: the management NIC is its port.
+type Bridge struct {
+	Name  string   `json:"name"`
+	Ports []string `json:"ports,omitempty"`
+	Arg   string   `json:"-"` // the kernel argument as given
+}
+
+// Ifname is dracut's ifname=<name>:<MAC>: the NIC with that MAC is
+// named so, live and on the installed system.
+type Ifname struct {
+	Name string `json:"name"`
+	MAC  string `json:"mac"` // aa:bb:cc:dd:ee:ff
+	Arg  string `json:"-"`   // the kernel argument as given
+}
+
 // Config is the network part of the installer Config.
 type Config struct {
 	// BootIf is BOOTIF as given: ifname, 01-aa-bb-.., aa-bb-.., aa:bb:.., link, bondN.
@@ -68,4 +93,23 @@ type Config struct {
 	Bond       *Bond  `json:"bond,omitempty"`
 	// Layout is network_layout: "direct" (default) or "bridged".
 	Layout string `json:"layout,omitempty"`
+	// Bonds are the bond= after the first (which is Bond).
+	Bonds []Bond `json:"bonds,omitempty"`
+	// VLANs are dracut's named VLANs, vlan=<name>:<parent> (several,
+	// on any NIC or bond); the oVirt vlan=ID[:IFACE] is VLAN.
+	VLANs   []VLAN   `json:"vlans,omitempty"`
+	Bridges []Bridge `json:"bridges,omitempty"`
+	Ifnames []Ifname `json:"ifnames,omitempty"`
+	// BootDev is dracut's bootdev=: the management interface when
+	// several are configured.
+	BootDev string `json:"bootdev,omitempty"`
+}
+
+// AllBonds returns Bond and Bonds, in the order given.
+func (c Config) AllBonds() []Bond {
+	var bs []Bond
+	if c.Bond != nil {
+		bs = append(bs, *c.Bond)
+	}
+	return append(bs, c.Bonds...)
 }

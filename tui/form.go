@@ -427,6 +427,10 @@ func (fd FormData) ToConfig(base installer.Config, adminHash string) (installer.
 	errs = append(errs, nerrs...)
 	netCfg.Layout = base.Network.Layout
 	netCfg.VLANParent = base.Network.VLANParent
+	// What the form does not show stays as the kernel arguments said:
+	// NIC renames and the further bonds, VLANs and bridges.
+	b := base.Network
+	netCfg.Ifnames, netCfg.Bonds, netCfg.VLANs, netCfg.Bridges = b.Ifnames, b.Bonds, b.VLANs, b.Bridges
 	cfg.Network = netCfg
 	return cfg, errs
 }
