@@ -3,7 +3,6 @@ package network
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
 )
 
@@ -56,13 +55,7 @@ func TestApplyIfnameBridgeOfTwo(t *testing.T) {
 	if as, _ := node.h.AddrList(br, netlink.FAMILY_V4); len(as) != 1 || as[0].IPNet.String() != "192.0.2.10/24" {
 		t.Errorf("br0 addresses %v", as)
 	}
-	before := state(t, node)
-	if again := apply(t, node, plan, ApplyOptions{}); len(again.Changes) != 0 {
-		t.Errorf("second Apply changed %q", again.Changes)
-	}
-	if d := cmp.Diff(before, state(t, node)); d != "" {
-		t.Errorf("second Apply changed the namespace:\n%s", d)
-	}
+	applyAgainUnchanged(t, node, plan)
 	files := Render(plan)
 	var link string
 	for _, f := range files {

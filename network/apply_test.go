@@ -27,6 +27,19 @@ func pair(t testing.TB, n int) (node, peer *testNS) {
 	return node, peer
 }
 
+// applyAgainUnchanged applies plan a second time: Apply is idempotent,
+// nothing changes.
+func applyAgainUnchanged(t *testing.T, node *testNS, plan Plan) {
+	t.Helper()
+	before := state(t, node)
+	if again := apply(t, node, plan, ApplyOptions{}); len(again.Changes) != 0 {
+		t.Errorf("second Apply changed %q", again.Changes)
+	}
+	if d := cmp.Diff(before, state(t, node)); d != "" {
+		t.Errorf("second Apply changed the namespace:\n%s", d)
+	}
+}
+
 func TestProbeInNamespace(t *testing.T) {
 	t.Parallel() // own namespaces and processes
 	node, peer := pair(t, 2)
@@ -162,13 +175,7 @@ func TestApplyBridge(t *testing.T) {
 	if len(as) != 1 || as[0].IPNet.String() != "192.0.2.10/24" {
 		t.Errorf("bridge addresses %v", as)
 	}
-	before := state(t, node)
-	if again := apply(t, node, plan, ApplyOptions{}); len(again.Changes) != 0 {
-		t.Errorf("second Apply changed %q", again.Changes)
-	}
-	if d := cmp.Diff(before, state(t, node)); d != "" {
-		t.Errorf("second Apply changed the namespace:\n%s", d)
-	}
+	applyAgainUnchanged(t, node, plan)
 	// traffic crosses the bridge: the peer's address answers (neighbour resolved)
 	if err := pingNS(node, "192.0.2.1"); err != nil {
 		t.Errorf("through the bridge: %v", err)
@@ -371,13 +378,7 @@ func TestApplyBondVLAN(t *testing.T) {
 	if err != nil || vl.(*netlink.Vlan).VlanId != 100 || vl.Attrs().ParentIndex != bond.Attrs().Index {
 		t.Fatalf("bond0.100: %v %v", vl, err)
 	}
-	before := state(t, node)
-	if again := apply(t, node, plan, ApplyOptions{}); len(again.Changes) != 0 {
-		t.Errorf("second Apply changed %q", again.Changes)
-	}
-	if d := cmp.Diff(before, state(t, node)); d != "" {
-		t.Errorf("second Apply changed the namespace:\n%s", d)
-	}
+	applyAgainUnchanged(t, node, plan)
 }
 
 func TestBondCreateFailureChangesNothing(t *testing.T) {
