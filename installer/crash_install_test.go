@@ -85,7 +85,7 @@ func runInstallAction(ctx context.Context, action, specFile string, b *media.Bun
 		if err != nil {
 			return err
 		}
-		if _, err := WipeDisks(ctx, PlanWipeSet(storage.Choice{Boot: d}, []storage.Disk{d}), sink); err != nil {
+		if _, err := WipeDisks(ctx, PlanWipeSet(storage.Choice{Boot: d}, []storage.Disk{d}), UninstallOptions{}, sink); err != nil {
 			return err
 		}
 	}

@@ -66,7 +66,9 @@ func RunWith(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Si
 			return fail(errors.New("the plan lays out no disk: nothing to install"))
 		}
 		if plan.Action == ActionReinstall && plan.Wipe != nil {
-			if _, err := WipeDisks(ctx, *plan.Wipe, scaled(sink, 0, wipeShare)); err != nil {
+			// The run's firmware variables, as the install's entry uses.
+			wo := UninstallOptions{EFIVarsDir: o.EFIVarsDir, Product: bundle.Manifest.Product}
+			if _, err := WipeDisks(ctx, *plan.Wipe, wo, scaled(sink, 0, wipeShare)); err != nil {
 				return err
 			}
 			sink = scaled(sink, wipeShare, 1)

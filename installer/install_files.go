@@ -180,9 +180,16 @@ func (j *installJob) firmwareEntry(ctx context.Context, p *progress) {
 	}
 	label := j.bundle.Manifest.Product
 	if out, err := exec.CommandContext(ctx, "efibootmgr").Output(); err == nil {
-		for _, num := range efiEntriesLabelled(string(out), label) {
-			if err := exec.CommandContext(ctx, "efibootmgr", "-q", "-b", num, "-B").Run(); err != nil {
-				p.warn(fmt.Sprintf("remove old firmware entry Boot%s: %v", num, err))
+		// Every entry of the product goes: after a wipe the old ones
+		// point at an ESP that no longer exists.
+		for _, e := range ParseFirmwareEntries(string(out)) {
+			if e.Label != label {
+				continue
+			}
+			if err := exec.CommandContext(ctx, "efibootmgr", "-q", "-b", e.Num, "-B").Run(); err != nil {
+				p.warn(fmt.Sprintf("remove old firmware entry Boot%s: %v", e.Num, err))
+			} else {
+				p.log("old firmware boot entry Boot" + e.Num + " " + label + " removed")
 			}
 		}
 	}
@@ -193,24 +200,4 @@ func (j *installJob) firmwareEntry(ctx context.Context, p *progress) {
 		return
 	}
 	p.log("firmware boot entry " + label + " created")
-}
-
-// efiEntriesLabelled returns the BootXXXX numbers of efibootmgr's listing
-// whose label is exactly label.
-func efiEntriesLabelled(listing, label string) []string {
-	var nums []string
-	for _, line := range strings.Split(listing, "\n") {
-		rest, ok := strings.CutPrefix(line, "Boot")
-		if !ok || len(rest) < 5 || rest[4] != '*' && rest[4] != ' ' {
-			continue
-		}
-		name := strings.TrimSpace(rest[5:])
-		if i := strings.IndexByte(name, '\t'); i >= 0 {
-			name = strings.TrimSpace(name[:i])
-		}
-		if name == label {
-			nums = append(nums, rest[:4])
-		}
-	}
-	return nums
 }

@@ -365,7 +365,12 @@ func TestInstallRefusesBeforeWriting(t *testing.T) {
 
 func TestEFIEntriesLabelled(t *testing.T) {
 	listing := "BootCurrent: 0001\nBootOrder: 0003,0001\nBoot0001* UEFI QEMU HARDDISK\tPciRoot(0x0)\nBoot0003* node\tHD(1,GPT,...)\nBoot0004  node\nBoot0005* node2\n"
-	got := efiEntriesLabelled(listing, "node")
+	var got []string
+	for _, e := range ParseFirmwareEntries(listing) {
+		if e.Label == "node" {
+			got = append(got, e.Num)
+		}
+	}
 	if strings.Join(got, ",") != "0003,0004" {
 		t.Errorf("got %v, want [0003 0004]", got)
 	}

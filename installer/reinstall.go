@@ -15,8 +15,8 @@ import (
 // does. The install then writes the disks from scratch, with its own
 // "not finished" marker and commit point. A set with problems (an
 // installation spanning a disk storage_init does not name) writes nothing.
-func WipeDisks(ctx context.Context, set DiskSet, sink event.Sink) (UninstallReport, error) {
-	rep, err := UninstallDisks(ctx, set, UninstallOptions{}, sink)
+func WipeDisks(ctx context.Context, set DiskSet, o UninstallOptions, sink event.Sink) (UninstallReport, error) {
+	rep, err := UninstallDisks(ctx, set, o, sink)
 	if err != nil {
 		return rep, fmt.Errorf("reinstall: wipe: %w", err)
 	}

@@ -21,7 +21,7 @@ func TestWipeDisks(t *testing.T) {
 	// The installation on the bystander disk is not named: refused, nothing written.
 	nodeSHA := fileSHA(t, node.Path)
 	set := PlanWipeSet(storage.Choice{Boot: node, Data: []storage.Disk{named}}, []storage.Disk{node, named, bystander})
-	if _, err := WipeDisks(context.Background(), set, nil); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), bystander.Path) {
+	if _, err := WipeDisks(context.Background(), set, UninstallOptions{}, nil); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), bystander.Path) {
 		t.Fatalf("wipe with an unnamed installation: %v", err)
 	}
 	if fileSHA(t, node.Path) != nodeSHA || fileSHA(t, bystander.Path) != bystanderSHA {
@@ -29,7 +29,7 @@ func TestWipeDisks(t *testing.T) {
 	}
 
 	set = PlanWipeSet(storage.Choice{Boot: node, Data: []storage.Disk{named}}, []storage.Disk{node, named})
-	rep, err := WipeDisks(context.Background(), set, nil)
+	rep, err := WipeDisks(context.Background(), set, UninstallOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -274,8 +274,12 @@ func removeFirmwareEntries(ctx context.Context, h *diskHandle, d storage.Disk, e
 	if varsDir == "" {
 		varsDir = "/sys/firmware/efi/efivars"
 	}
-	if _, err := os.Stat(varsDir); err != nil || product == "" {
+	if _, err := os.Stat(varsDir); err != nil {
 		st.log("no EFI variables (" + varsDir + "): no firmware boot entry to remove")
+		return nil
+	}
+	if product == "" {
+		st.log("the product's name is not known (no /node/product on the ESP): firmware boot entries left as they are")
 		return nil
 	}
 	out, err := exec.CommandContext(ctx, "efibootmgr", "-v").Output()
