@@ -71,6 +71,10 @@ type Options struct {
 	// NICs are the node's interfaces for the network plan (nil: probed
 	// from /sys when Root is "/", else none).
 	NICs []network.NIC
+	// ESPDir is the mounted ESP ("" = Root + /boot/efi).
+	ESPDir string
+	// EFIVarsDir is efivarfs ("" = /sys/firmware/efi/efivars).
+	EFIVarsDir string
 	// ShadowDay is the day number written as the password's last change
 	// (0 = today).
 	ShadowDay int64
