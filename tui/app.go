@@ -377,11 +377,7 @@ func (a *App) confirmQuit() {
 
 // ask shows a modal dialog; done gets the button's label.
 func (a *App) ask(name, text string, buttons []string, done func(label string)) {
-	m := tview.NewModal().SetText(text).AddButtons(buttons)
-	m.SetBackgroundColor(colText)
-	m.SetTextColor(colBG)
-	m.SetButtonStyle(tcell.StyleDefault.Background(colBG).Foreground(colText))
-	m.SetButtonActivatedStyle(tcell.StyleDefault.Background(colTitle).Foreground(colFieldFG))
+	m := newModal(text, buttons)
 	opened, wait := time.Now(), a.settleFor(name)
 	m.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if time.Since(opened) < wait {
@@ -400,14 +396,30 @@ func (a *App) ask(name, text string, buttons []string, done func(label string)) 
 	a.tv.SetFocus(m)
 }
 
+// newModal is a dialog in the console's style.
+func newModal(text string, buttons []string) *tview.Modal {
+	m := tview.NewModal().SetText(text).AddButtons(buttons)
+	m.SetBackgroundColor(colText)
+	m.SetTextColor(colBG)
+	m.SetButtonStyle(tcell.StyleDefault.Background(colBG).Foreground(colText))
+	m.SetButtonActivatedStyle(tcell.StyleDefault.Background(colTitle).Foreground(colFieldFG))
+	return m
+}
+
 // beforeDraw replaces the screen by a notice when it is too small.
 func (a *App) beforeDraw(s tcell.Screen) bool {
-	w, h := s.Size()
-	small := w < MinWidth || h < MinHeight
+	small := drawTooSmall(s, "the installer")
 	a.mu.Lock()
 	a.tooSmall = small
 	a.mu.Unlock()
-	if !small {
+	return small
+}
+
+// drawTooSmall draws the "terminal too small" notice for who (the
+// installer, the setup console) and reports whether the screen is.
+func drawTooSmall(s tcell.Screen, who string) bool {
+	w, h := s.Size()
+	if w >= MinWidth && h >= MinHeight {
 		return false
 	}
 	st := tcell.StyleDefault.Background(colBG).Foreground(colText)
@@ -418,7 +430,7 @@ func (a *App) beforeDraw(s tcell.Screen) bool {
 	}
 	lines := []string{
 		"Terminal too small",
-		fmt.Sprintf("%dx%d, the installer needs %dx%d.", w, h, MinWidth, MinHeight),
+		fmt.Sprintf("%dx%d, %s needs %dx%d.", w, h, who, MinWidth, MinHeight),
 		"Enlarge the window or use a bigger console.",
 	}
 	for i, l := range lines {
@@ -438,9 +450,15 @@ func (a *App) beforeDraw(s tcell.Screen) bool {
 
 // dropDown makes a drop-down that the key dispatcher knows about.
 func (a *App) dropDown(label string, opts []string, width int) *tview.DropDown {
+	d := newDropDown(label, opts, width)
+	a.drops = append(a.drops, d)
+	return d
+}
+
+// newDropDown is a drop-down in the console's style.
+func newDropDown(label string, opts []string, width int) *tview.DropDown {
 	d := tview.NewDropDown().SetLabel(label).SetOptions(opts, nil).SetFieldWidth(width)
 	d.SetFieldStyle(fieldStyle())
 	d.SetListStyles(tcell.StyleDefault.Background(colText).Foreground(colBG), tcell.StyleDefault.Background(colTitle).Foreground(colFieldFG))
-	a.drops = append(a.drops, d)
 	return d
 }

@@ -113,24 +113,28 @@ func (h *harness) sync() { h.a.tv.QueueUpdate(func() { h.a.tv.ForceDraw() }) }
 // screen is the visible text, one line per row, trailing spaces trimmed.
 func (h *harness) screen() string {
 	var out string
-	h.a.tv.QueueUpdate(func() {
-		cells, w, ht := h.scr.GetContents()
-		lines := make([]string, ht)
-		for y := 0; y < ht; y++ {
-			var b strings.Builder
-			for x := 0; x < w; x++ {
-				c := cells[y*w+x]
-				if len(c.Runes) == 0 || c.Runes[0] == 0 {
-					b.WriteByte(' ')
-					continue
-				}
-				b.WriteString(string(c.Runes))
-			}
-			lines[y] = strings.TrimRight(b.String(), " ")
-		}
-		out = strings.Join(lines, "\n")
-	})
+	h.a.tv.QueueUpdate(func() { out = simText(h.scr) })
 	return out
+}
+
+// simText is a simulated screen's text, one line per row, trailing
+// spaces trimmed.
+func simText(scr tcell.SimulationScreen) string {
+	cells, w, ht := scr.GetContents()
+	lines := make([]string, ht)
+	for y := 0; y < ht; y++ {
+		var b strings.Builder
+		for x := 0; x < w; x++ {
+			c := cells[y*w+x]
+			if len(c.Runes) == 0 || c.Runes[0] == 0 {
+				b.WriteByte(' ')
+				continue
+			}
+			b.WriteString(string(c.Runes))
+		}
+		lines[y] = strings.TrimRight(b.String(), " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // want fails unless the screen shows every one of subs.
@@ -184,20 +188,26 @@ func (h *harness) wantPage(id pageID) {
 // golden compares the screen with testdata/NAME.golden (-update rewrites).
 func (h *harness) golden(name string) {
 	h.t.Helper()
-	got := h.screen() + "\n"
+	goldenScreen(h.t, name, h.screen())
+}
+
+// goldenScreen compares a screen's text with testdata/NAME.golden.
+func goldenScreen(t testing.TB, name, screen string) {
+	t.Helper()
+	got := screen + "\n"
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			h.t.Fatal(err)
+			t.Fatal(err)
 		}
 		return
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		h.t.Fatalf("%v (run go test -update)", err)
+		t.Fatalf("%v (run go test -update)", err)
 	}
 	if d := cmp.Diff(string(want), got); d != "" {
-		h.t.Errorf("screen differs from %s (-want +got):\n%s", path, d)
+		t.Errorf("screen differs from %s (-want +got):\n%s", path, d)
 	}
 }
 

@@ -21,6 +21,8 @@ const (
 	actSelect
 	actMark
 	actScroll
+	actSave // the setup console: write the page
+	actMenu // the setup console: back to the page menu
 )
 
 // binding ties keys to an action. The footer and the dispatcher both read
@@ -47,6 +49,9 @@ var keyTable = []binding{
 	{actShell, []tcell.Key{tcell.KeyF2}, "F2", "Shell", true},
 	{actRefresh, []tcell.Key{tcell.KeyCtrlL}, "^L", "Redraw", true},
 	{actQuit, []tcell.Key{tcell.KeyEscape}, "Esc", "Quit", true},
+	// the setup console's own keys, dispatched by its capture (setupKey)
+	{actSave, []tcell.Key{tcell.KeyF10, tcell.KeyCtrlN}, "F10", "Save", false},
+	{actMenu, []tcell.Key{tcell.KeyEscape}, "Esc", "Menu", false},
 }
 
 // lookup finds the global action of ev.

@@ -49,11 +49,7 @@ func (o Options) ESP() string {
 func ReadStatus(o Options) Status {
 	var st Status
 	root := o.root()
-	rel := readKV(filepath.Join(root, "etc/os-release"))
-	st.Product, st.Version = rel["NAME"], rel["VERSION_ID"]
-	if st.Version == "" {
-		st.Version = rel["VERSION"]
-	}
+	st.Product, st.Version = OSRelease(o)
 	if b, err := os.ReadFile(filepath.Join(root, "proc/cmdline")); err == nil {
 		for _, f := range strings.Fields(string(b)) {
 			if v, ok := strings.CutPrefix(f, "node.slot="); ok {
@@ -85,6 +81,9 @@ func ReadStatus(o Options) Status {
 	}
 	if plan, err := network.MakePlan(cfg.Network, st.NICs); err == nil {
 		st.Mgmt = plan.Mgmt
+		if st.Hostname == "" {
+			st.Hostname = plan.Hostname
+		}
 	}
 	for _, d := range cfg.Network.DNS {
 		st.DNS = append(st.DNS, d.String())
@@ -96,15 +95,25 @@ func ReadStatus(o Options) Status {
 	if cfg.Network.NTPOff {
 		st.NTP = []string{"off"}
 	}
-	st.Logs = "local /var/log (Logging partition)"
+	st.Logs = "/var/log"
 	if s := cfg.Services.Syslog; s != nil {
-		st.Logs += ", remote syslog " + hp(s)[0]
+		st.Logs += " and syslog " + hp(s)[0]
 	}
 	if m := cfg.Services.ManagementServer; m != nil {
 		st.Management = "https://" + hp(m)[0] + "/"
 	}
 	st.LastRun = lastRun(filepath.Join(root, "var/log/node-installer/install.log"))
 	return st
+}
+
+// OSRelease is the node's product name and version (/etc/os-release).
+func OSRelease(o Options) (product, version string) {
+	rel := readKV(filepath.Join(o.root(), "etc/os-release"))
+	product, version = rel["NAME"], rel["VERSION_ID"]
+	if version == "" {
+		version = rel["VERSION"]
+	}
+	return product, version
 }
 
 // LoaderEntries reads the ESP's loader entries in menu order.
@@ -183,4 +192,3 @@ func lastRun(p string) string {
 	}
 	return last
 }
-

@@ -97,7 +97,7 @@ func StatusText(st Status) string {
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(&b, "%-14s %s\n", k, v)
+		fmt.Fprintf(&b, "%-13s %s\n", k, v)
 	}
 	kv("Product", strings.TrimSpace(st.Product+" "+st.Version))
 	kv("Hostname", st.Hostname)
