@@ -64,18 +64,21 @@ func (h *harness) stop() {
 
 // key sends one key and redraws.
 func (h *harness) key(k tcell.Key, r rune, mod tcell.ModMask) {
-	h.a.tv.QueueUpdate(func() {
-		ev := tcell.NewEventKey(k, r, mod)
-		if c := h.a.tv.GetInputCapture(); c != nil {
-			ev = c(ev)
+	h.a.tv.QueueUpdate(func() { routeKey(h.a.tv, h.a.outer, tcell.NewEventKey(k, r, mod)) })
+}
+
+// routeKey routes ev through tv's input capture and root's handler, as
+// tview's event loop does, and redraws; call it on the UI goroutine.
+func routeKey(tv *tview.Application, root tview.Primitive, ev *tcell.EventKey) {
+	if c := tv.GetInputCapture(); c != nil {
+		ev = c(ev)
+	}
+	if ev != nil {
+		if handler := root.InputHandler(); handler != nil {
+			handler(ev, func(p tview.Primitive) { tv.SetFocus(p) })
 		}
-		if ev != nil {
-			if handler := h.a.outer.InputHandler(); handler != nil {
-				handler(ev, func(p tview.Primitive) { h.a.tv.SetFocus(p) })
-			}
-		}
-		h.a.tv.ForceDraw()
-	})
+	}
+	tv.ForceDraw()
 }
 
 func (h *harness) press(keys ...tcell.Key) {

@@ -64,18 +64,6 @@ func (p *setupNetwork) title() string         { return "Network" }
 func (p *setupNetwork) root() tview.Primitive { return p.form }
 func (p *setupNetwork) keys() []action        { return []action{actTab, actSave} }
 
-func pick(d *tview.DropDown, opts []string, v string) {
-	for i, o := range opts {
-		if o == v {
-			d.SetCurrentOption(i)
-			return
-		}
-	}
-	if len(opts) > 0 {
-		d.SetCurrentOption(0)
-	}
-}
-
 func (p *setupNetwork) enter(s *Setup) {
 	cfg, _ := nodeconfig.Load(s.opts.Node)
 	st := nodeconfig.ReadStatus(s.opts.Node)
@@ -90,9 +78,11 @@ func (p *setupNetwork) enter(s *Setup) {
 		fd.NIC = ""
 	}
 	p.nic.SetOptions(p.nics, nil)
-	pick(p.nic, p.nics, fd.NIC)
-	pick(p.v4, v4modes, fd.IPv4Mode)
-	pick(p.v6, v6modes, fd.IPv6Mode)
+	if len(p.nics) > 0 {
+		setDrop(p.nic, p.nics, fd.NIC)
+	}
+	setDrop(p.v4, v4modes, fd.IPv4Mode)
+	setDrop(p.v6, v6modes, fd.IPv6Mode)
 	p.v4addr.SetText(fd.IPv4Addr)
 	p.v4gw.SetText(fd.IPv4GW)
 	p.v6addr.SetText(fd.IPv6Addr)
@@ -330,7 +320,7 @@ func (p *securityPage) enter(s *Setup) {
 	if cfg.Host.SSHPwAuth != nil && !*cfg.Host.SSHPwAuth {
 		mode = "no"
 	}
-	pick(p.pwauth, pwauthModes, mode)
+	setDrop(p.pwauth, pwauthModes, mode)
 	p.keysArea.SetText(strings.Join(cfg.Host.SSHKeys, "\n"), false)
 }
 

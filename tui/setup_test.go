@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
-	"github.com/rivo/tview"
 
 	"node-installer/installer"
 	"node-installer/installer/nodeconfig"
@@ -94,18 +93,7 @@ func newSetupHarness(t testing.TB, o nodeconfig.Options, w, h int, ascii bool) *
 
 // key routes one key as tview's event loop does and redraws.
 func (h *setupHarness) key(k tcell.Key, r rune) {
-	h.s.tv.QueueUpdate(func() {
-		ev := tcell.NewEventKey(k, r, 0)
-		if c := h.s.tv.GetInputCapture(); c != nil {
-			ev = c(ev)
-		}
-		if ev != nil {
-			if handler := h.s.outer.InputHandler(); handler != nil {
-				handler(ev, func(p tview.Primitive) { h.s.tv.SetFocus(p) })
-			}
-		}
-		h.s.tv.ForceDraw()
-	})
+	h.s.tv.QueueUpdate(func() { routeKey(h.s.tv, h.s.outer, tcell.NewEventKey(k, r, 0)) })
 }
 
 func (h *setupHarness) press(keys ...tcell.Key) {
