@@ -17,9 +17,10 @@ import (
 // so the run ends by powering off, rebooting or halting (node.after),
 // and a failed run stays on the console with its error and never reboots.
 
-// pid1Setup mounts the API filesystems a bare initramfs may lack; a
-// target that is already a mount point is left alone (mounting over it
-// would hide what /init put there).
+// pid1Setup mounts the API filesystems a bare initramfs may lack (a
+// target that is already a mount point is left alone: mounting over it
+// would hide what /init put there), takes the console and brings the
+// network up when the kernel arguments fetch over http(s) (liveNetwork).
 func pid1Setup() {
 	if _, err := os.Stat("/proc/self"); err != nil {
 		_ = unix.Mount("proc", "/proc", "proc", 0, "")
@@ -48,7 +49,14 @@ func pid1Setup() {
 		_ = unix.Mount(m.src, m.dir, m.fstype, 0, "")
 	}
 	pid1Console()
+	if line, err := os.ReadFile("/proc/cmdline"); err == nil && !liveNetTried {
+		liveNetTried = true
+		liveNetwork(string(line), os.Stderr)
+	}
 }
+
+// liveNetTried: pid1Setup runs again when the default command hands over to auto.
+var liveNetTried bool
 
 // pid1Console makes the kernel's primary console (the last console=
 // argument, e.g. ttyS0) the controlling terminal of PID 1 and its

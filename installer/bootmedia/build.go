@@ -312,9 +312,24 @@ func writePXETexts(dir string, o Options) error {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(t), 0o644); err != nil {
+		if err := writeReplace(filepath.Join(dir, n), []byte(t)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// writeReplace writes data to path through a new file and a rename: a
+// PXE server never serves half a menu, and a hard-linked copy of the
+// set keeps its own.
+func writeReplace(path string, data []byte) error {
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	return nil
 }
