@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -93,6 +94,11 @@ type App struct {
 	log      *logBuffer
 	settle   time.Duration // how long a start dialog ignores keys
 	touched  bool          // a run got past its checks: disks may be written
+	running  bool          // a run is in progress (UI goroutine)
+	// interrupted: a signal asked to end; cancelRun stops the run.
+	interrupted bool
+	cancelRun   context.CancelFunc
+	notice      string // about the terminal, shown on the first page
 }
 
 // settleFor is how long dialog name ignores keys after it opened: the
@@ -112,6 +118,7 @@ func New(opts Options) *App {
 	}
 	applyTheme(ascii)
 	a := &App{opts: opts, tv: tview.NewApplication(), log: newLogBuffer(2000), stopped: make(chan struct{}), settle: settle}
+	a.cancelRun = func() {}
 	if opts.Screen != nil {
 		a.tv.SetScreen(opts.Screen)
 	}
@@ -164,6 +171,17 @@ func Run(opts Options) (Outcome, error) {
 
 // Run runs a (built by New) until the admin leaves.
 func (a *App) Run() (Outcome, error) {
+	if a.opts.Screen == nil {
+		s, notice, err := openScreen()
+		if err != nil {
+			return OutcomeQuit, err
+		}
+		a.tv.SetScreen(s)
+		if notice != "" {
+			a.errs.SetText("[yellow]" + notice + "[-]")
+		}
+	}
+	defer a.handleSignals()()
 	err := a.tv.Run()
 	close(a.stopped)
 	return a.Outcome(), err

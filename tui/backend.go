@@ -67,4 +67,6 @@ const (
 	OutcomeReboot   Outcome = "reboot"
 	OutcomePowerOff Outcome = "poweroff"
 	OutcomeShell    Outcome = "shell"
+	// OutcomeInterrupted: SIGTERM, SIGHUP or SIGINT; a run was stopped.
+	OutcomeInterrupted Outcome = "interrupted"
 )

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -144,13 +143,15 @@ func (a *App) start() {
 	q := newEventQueue(512)
 	result := make(chan error, 1)
 	run, facts := a.opts.Backend.Run, a.opts.Facts
+	ctx := a.runContext()
+	a.running = true
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
 				result <- fmt.Errorf("installer crashed: %v", r)
 			}
 		}()
-		result <- run(context.Background(), cfg, facts, q)
+		result <- run(ctx, cfg, facts, q)
 	}()
 	go func() {
 		for {
@@ -173,6 +174,11 @@ func (a *App) start() {
 
 // runOver shows the end of the run.
 func (a *App) runOver(err error) {
+	a.running = false
+	if a.interrupted {
+		a.finish(OutcomeInterrupted)
+		return
+	}
 	if err != nil {
 		a.log.add("ERROR: " + err.Error())
 		a.pages[pgFailed].(*failed).err = err

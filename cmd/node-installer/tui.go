@@ -218,6 +218,9 @@ func afterTUI(o tui.Outcome, demo bool) int {
 		if err := runShell(); err != nil {
 			return 1
 		}
+	case tui.OutcomeInterrupted:
+		fmt.Fprintln(os.Stderr, "node-installer: interrupted by a signal; a run in progress was stopped (see the log).")
+		return installer.ExitInterrupted
 	}
 	return 0
 }
