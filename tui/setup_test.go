@@ -164,7 +164,7 @@ func TestSetupScreens(t *testing.T) {
 		h := newSetupHarness(t, o, size[0], size[1], false)
 		for i, p := range h.s.pages {
 			h.page(i)
-			name := strings.NewReplacer(" ", "-", "/", "").Replace(strings.ToLower(p.title()))
+			name := strings.NewReplacer(" / ", "-", " ", "-").Replace(strings.ToLower(p.title()))
 			goldenScreen(t, fmt.Sprintf("setup-%s-%dx%d", name, size[0], size[1]), h.screen())
 		}
 	}

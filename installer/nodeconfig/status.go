@@ -2,6 +2,7 @@ package nodeconfig
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,8 +20,8 @@ type Status struct {
 	Slot string
 	// Entries are the boot loader entries in menu order (default first).
 	Entries []bls.Entry
-	// RolledBack: the booted slot is not the newest entry's, whose boot
-	// tries ran out (the last upgrade failed to boot and was rolled back).
+	// RolledBack: another slot's entry used up its boot tries (the last
+	// upgrade failed to boot and the booted slot took over again).
 	RolledBack bool
 	Hostname   string
 	Mgmt       string
@@ -61,11 +62,11 @@ func ReadStatus(o Options) Status {
 	if st.Entries, err = LoaderEntries(o); err != nil {
 		st.Problems = append(st.Problems, err.Error())
 	}
-	if len(st.Entries) > 0 && st.Slot != "" && EntrySlot(st.Entries[0]) != st.Slot {
-		for _, e := range st.Entries {
-			if e.Exhausted() {
-				st.RolledBack = true
-			}
+	for _, e := range st.Entries {
+		// systemd-boot moved an entry that used up its tries behind the
+		// others and booted the slot before it
+		if e.Exhausted() && st.Slot != "" && EntrySlot(e) != st.Slot {
+			st.RolledBack = true
 		}
 	}
 	cfg, err := Load(o)
@@ -124,17 +125,20 @@ func LoaderEntries(o Options) ([]bls.Entry, error) {
 		return nil, fmt.Errorf("boot entries: %w", err)
 	}
 	var es []bls.Entry
+	var errs []error
 	for _, de := range des {
 		b, err := os.ReadFile(filepath.Join(dir, de.Name()))
-		if err != nil {
-			continue
+		if err == nil {
+			var e bls.Entry
+			if e, err = bls.Parse(de.Name(), b); err == nil {
+				es = append(es, e)
+				continue
+			}
 		}
-		if e, err := bls.Parse(de.Name(), b); err == nil {
-			es = append(es, e)
-		}
+		errs = append(errs, fmt.Errorf("boot entry %s: %w", de.Name(), err))
 	}
 	bls.Sort(es)
-	return es, nil
+	return es, errors.Join(errs...)
 }
 
 // EntrySlot is the root slot an entry boots (its node.slot= option).
