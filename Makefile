@@ -11,7 +11,7 @@ FUZZ    := ./installer:FuzzParseCmdline ./installer:FuzzLoadAnswerFile ./install
            ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage:FuzzProbeContents ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen ./tui:FuzzFormToConfig
 FUZZTIME ?= 8s
 
-.PHONY: build demo test deps unit fuzz e2e bench lint clean bundle media
+.PHONY: build demo test deps unit fuzz e2e bench lint clean bundle media demo-vm
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/node-installer
@@ -54,6 +54,11 @@ bundle: build
 NODE_KERNEL_FLAVOR ?= cloud-amd64
 media: deps bundle
 	$(BIN) media build --bundle out/bundle --trust-key out/bundle/test-key.pub --out out/media --kernel-flavor $(NODE_KERNEL_FLAVOR) --installer $(BIN)
+
+# boots the ISO of `make media` in qemu: two blank disks, the serial
+# console in this terminal (boot menu, TUI, install, the node's first boot)
+demo-vm: media
+	test/demo-vm.sh out/media/node-$(BUNDLE_VERSION).iso out/demo-vm
 
 clean:
 	rm -rf bin out
