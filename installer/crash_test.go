@@ -242,7 +242,7 @@ func checkBootsComplete(t *testing.T, d storage.Disk, bundles ...*media.Bundle) 
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := verifyRange(context.Background(), f, p.Start, rootfs.Size, rootfs.SHA256); err != nil {
+	if err := verifyRange(context.Background(), f, p.Start, rootfs.Size, rootfs.Digest()); err != nil {
 		t.Errorf("default %s: slot %s: %v", def.File, slot, err)
 	}
 	fsys := readOnlyESP(t, d, f)

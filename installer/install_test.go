@@ -301,8 +301,8 @@ func TestInstallCorruptImage(t *testing.T) {
 		t.Fatalf("Install = %v, want a verification error", err)
 	}
 	last := rec.events[len(rec.events)-1]
-	if last.Kind != event.Failed || last.Step != "root-image" || !strings.Contains(last.Err, "SHA-256") {
-		t.Errorf("last event %+v, want Failed in root-image naming the SHA-256", last)
+	if last.Kind != event.Failed || last.Step != "root-image" || !strings.Contains(last.Err, "has BLAKE3") {
+		t.Errorf("last event %+v, want Failed in root-image naming the BLAKE3 digest", last)
 	}
 	fs := fx.esp(t)
 	st, err := ReadESP(fs)

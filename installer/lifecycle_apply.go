@@ -3,8 +3,6 @@ package installer
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 	"path"
 	"time"
 
+	"node-installer/installer/media"
 	"node-installer/internal/event"
 	"node-installer/storage"
 	"node-installer/storage/esp"
@@ -151,9 +150,9 @@ func openESP(h *diskHandle, d storage.Disk) (*esp.FS, error) {
 // verifyChunk is the read size of the read-back check.
 const verifyChunk = 4 << 20
 
-// verifyRange hashes [off, off+size) of dev and compares it with wantSHA.
-func verifyRange(ctx context.Context, dev io.ReaderAt, off, size int64, wantSHA string) error {
-	h := sha256.New()
+// verifyRange hashes [off, off+size) of dev and compares it with want.
+func verifyRange(ctx context.Context, dev io.ReaderAt, off, size int64, want media.Digest) error {
+	h := want.New()
 	buf := make([]byte, verifyChunk)
 	for n := int64(0); n < size; {
 		if err := ctx.Err(); err != nil {
@@ -166,33 +165,35 @@ func verifyRange(ctx context.Context, dev io.ReaderAt, off, size int64, wantSHA 
 			return fmt.Errorf("read back at byte %d: %w", n, err)
 		}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != wantSHA {
-		return fmt.Errorf("read back SHA-256 %s, manifest says %s: the disk did not keep what was written", got, wantSHA)
+	if got, ok := want.Check(h); !ok {
+		return fmt.Errorf("read back %s %s, manifest says %s: the disk did not keep what was written", want.Name, got, want.Want)
 	}
 	return nil
 }
 
 // writeESPFile writes p from r (size bytes) and reads it back to check
-// its SHA-256 (wantSHA "" skips the check).
-func writeESPFile(fsys *esp.FS, p string, r io.Reader, size int64, wantSHA string) error {
+// its digest (want.Want "" skips the check).
+func writeESPFile(fsys *esp.FS, p string, r io.Reader, size int64, want media.Digest) error {
 	if err := fsys.WriteFile(p, r, size); err != nil {
 		return fmt.Errorf("ESP %s: %w", p, err)
 	}
-	if wantSHA == "" {
+	if want.Want == "" {
 		return nil
 	}
-	got, err := fsys.ReadFile(p)
+	data, err := fsys.ReadFile(p)
 	if err != nil {
 		return fmt.Errorf("ESP %s: read back: %w", p, err)
 	}
-	if sum := sha256.Sum256(got); hex.EncodeToString(sum[:]) != wantSHA {
-		return fmt.Errorf("ESP %s: read back SHA-256 %x, manifest says %s", p, sum, wantSHA)
+	h := want.New()
+	h.Write(data)
+	if got, ok := want.Check(h); !ok {
+		return fmt.Errorf("ESP %s: read back %s %s, manifest says %s", p, want.Name, got, want.Want)
 	}
 	return nil
 }
 
 func writeESPBytes(fsys *esp.FS, p string, data []byte) error {
-	return writeESPFile(fsys, p, bytes.NewReader(data), int64(len(data)), "")
+	return writeESPFile(fsys, p, bytes.NewReader(data), int64(len(data)), media.Digest{})
 }
 
 // removeIfExists removes an ESP file; a missing file is fine (a rerun).

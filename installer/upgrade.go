@@ -111,12 +111,12 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 	if err != nil {
 		return plan, st.fail(err)
 	}
-	// The media reader fails at EOF on a size or SHA-256 mismatch; the
+	// The media reader fails at EOF on a size or digest mismatch; the
 	// range is read back after the fsync to prove the disk kept it.
 	_, err = WriteSlot(ctx, d.Path, slot.Start, slot.Size, r, rootfs.Size, func(n int64) { st.progress(n, rootfs.Size) })
 	r.Close()
 	if err == nil {
-		err = verifyRange(ctx, h.File, slot.Start, rootfs.Size, rootfs.SHA256)
+		err = verifyRange(ctx, h.File, slot.Start, rootfs.Size, rootfs.Digest())
 	}
 	if err != nil {
 		return plan, st.fail(fmt.Errorf("slot Root%s: %w", plan.Target, err))
@@ -133,7 +133,7 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 		if err != nil {
 			return plan, st.fail(err)
 		}
-		err = writeESPFile(fsys, slotFile(plan.Target, f.name), rd, mf.Size, mf.SHA256)
+		err = writeESPFile(fsys, slotFile(plan.Target, f.name), rd, mf.Size, mf.Digest())
 		rd.Close()
 		if err != nil {
 			return plan, st.fail(err)

@@ -162,7 +162,7 @@ func TestAutoCorruptImageFailsBeforeBootEntry(t *testing.T) {
 	if code != installer.ExitVerify {
 		t.Fatalf("exit %d, want %d:\n%s", code, installer.ExitVerify, out)
 	}
-	if !strings.Contains(out, "--- last lines of") || !strings.Contains(out, "SHA-256") {
+	if !strings.Contains(out, "--- last lines of") || !strings.Contains(out, "has BLAKE3") {
 		t.Errorf("failure output lacks the log tail or the cause:\n%s", out)
 	}
 	rep := storage.Inspect(fx.disk)
@@ -175,7 +175,7 @@ func TestAutoCorruptImageFailsBeforeBootEntry(t *testing.T) {
 		}
 	}
 	last := h.last()
-	if last.Event != "failed" || len(last.LogTail) == 0 || !strings.Contains(last.Error, "SHA-256") {
+	if last.Event != "failed" || len(last.LogTail) == 0 || !strings.Contains(last.Error, "has BLAKE3") {
 		t.Errorf("webhook last %+v: want failed with the error and the log tail", last)
 	}
 }

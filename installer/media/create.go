@@ -1,12 +1,9 @@
 package media
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -79,10 +76,9 @@ func describe(dir, name string, role Role) (File, error) {
 	if !st.Mode().IsRegular() {
 		return File{}, fmt.Errorf("%s %s: not a regular file", role, name)
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
+	n, sha, b3, err := sums(fh)
 	if err != nil {
 		return File{}, fmt.Errorf("%s %s: %w", role, name, err)
 	}
-	return File{Name: name, Role: role, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return File{Name: name, Role: role, Size: n, SHA256: sha, BLAKE3: b3}, nil
 }

@@ -7,7 +7,6 @@ package media
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -56,6 +55,9 @@ type File struct {
 	Role   Role   `json:"role"`
 	Size   int64  `json:"size"`   // bytes
 	SHA256 string `json:"sha256"` // lower-case hex
+	// BLAKE3 is the BLAKE3-256 digest (lower-case hex), what the
+	// installer verifies with when present (see digest.go).
+	BLAKE3 string `json:"blake3,omitempty"`
 }
 
 // Manifest is manifest.json.
@@ -122,8 +124,11 @@ func (m Manifest) Check() error {
 		if f.Size < 0 {
 			errs = append(errs, fmt.Errorf("%s: size %d is negative", at, f.Size))
 		}
-		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size || strings.ToLower(f.SHA256) != f.SHA256 {
+		if !wellFormed(f.SHA256) {
 			errs = append(errs, fmt.Errorf("%s: sha256 %q is not 64 lower-case hex digits", at, f.SHA256))
+		}
+		if f.BLAKE3 != "" && !wellFormed(f.BLAKE3) {
+			errs = append(errs, fmt.Errorf("%s: blake3 %q is not 64 lower-case hex digits", at, f.BLAKE3))
 		}
 	}
 	for _, r := range Roles {
@@ -293,13 +298,18 @@ func (b *Bundle) Verify() error {
 // buffers are being written elsewhere.
 type Verifier struct {
 	f    File
+	d    Digest
 	h    hash.Hash
 	n    int64
 	done bool
 }
 
-// NewVerifier starts checking a stream against f.
-func NewVerifier(f File) *Verifier { return &Verifier{f: f, h: sha256.New()} }
+// NewVerifier starts checking a stream against f, with the digest
+// f.Digest names.
+func NewVerifier(f File) *Verifier {
+	d := f.Digest()
+	return &Verifier{f: f, d: d, h: d.New()}
+}
 
 // Write hashes p. It fails once more bytes than the manifest's size came.
 func (v *Verifier) Write(p []byte) (int, error) {
@@ -313,13 +323,14 @@ func (v *Verifier) Write(p []byte) (int, error) {
 }
 
 // Check returns nil when exactly the manifest's bytes came and their
-// SHA-256 matches, and an error wrapping ErrVerify otherwise.
+// digest (BLAKE3, else SHA-256) matches, and an error wrapping ErrVerify
+// otherwise.
 func (v *Verifier) Check() error {
 	if v.n != v.f.Size {
 		return fmt.Errorf("%w: %s %s ended after %d bytes, manifest says %d (truncated)", ErrVerify, v.f.Role, v.f.Name, v.n, v.f.Size)
 	}
-	if got := v.Sum(); got != v.f.SHA256 {
-		return fmt.Errorf("%w: %s %s has SHA-256 %s, manifest says %s", ErrVerify, v.f.Role, v.f.Name, got, v.f.SHA256)
+	if got, ok := v.d.Check(v.h); !ok {
+		return fmt.Errorf("%w: %s %s has %s %s, manifest says %s", ErrVerify, v.f.Role, v.f.Name, v.d.Name, got, v.d.Want)
 	}
 	v.done = true
 	return nil
@@ -328,7 +339,7 @@ func (v *Verifier) Check() error {
 // Verified reports whether the last Check passed.
 func (v *Verifier) Verified() bool { return v.done }
 
-// Sum is the SHA-256 of what came so far (lower-case hex).
+// Sum is the verifying digest (File.Digest) of what came so far, in hex.
 func (v *Verifier) Sum() string { return hex.EncodeToString(v.h.Sum(nil)) }
 
 // Reader verifies a stream against a manifest entry.
@@ -423,7 +434,7 @@ func (r *Reader) Finish() error {
 	return nil
 }
 
-// Sum is the SHA-256 of what was read so far (lower-case hex).
+// Sum is the verifying digest of what was read so far (lower-case hex).
 func (r *Reader) Sum() string { return r.v.Sum() }
 
 // Close closes the underlying file.

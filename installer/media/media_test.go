@@ -169,7 +169,7 @@ func TestStreamFailsOnBadData(t *testing.T) {
 			f.ReadAt(b, 1<<20)
 			b[0] ^= 0xff
 			f.WriteAt(b, 1<<20)
-		}, "has SHA-256"},
+		}, "has BLAKE3"},
 		{"truncated", func(t *testing.T, path string) {
 			st, _ := os.Stat(path)
 			os.Truncate(path, st.Size()-4096)
@@ -239,8 +239,8 @@ func TestReaderSmallReadsAndGoodStream(t *testing.T) {
 		}
 	}
 	f, _ := b.Manifest.File(RoleKernel)
-	if n != f.Size || !r.Verified() || r.Sum() != f.SHA256 {
-		t.Errorf("read %d of %d, verified %v, sum %s want %s", n, f.Size, r.Verified(), r.Sum(), f.SHA256)
+	if n != f.Size || !r.Verified() || r.Sum() != f.Digest().Want {
+		t.Errorf("read %d of %d, verified %v, sum %s want %s", n, f.Size, r.Verified(), r.Sum(), f.Digest().Want)
 	}
 }
 
@@ -330,7 +330,7 @@ func TestVerifier(t *testing.T) {
 				err = v.Check()
 			}
 			if tt.wantErr == "" {
-				if err != nil || !v.Verified() || v.Sum() != f.SHA256 {
+				if err != nil || !v.Verified() || v.Sum() != f.Digest().Want {
 					t.Fatalf("verdict %v, verified %v, sum %s", err, v.Verified(), v.Sum())
 				}
 				return

@@ -3,8 +3,6 @@ package media
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -238,10 +236,10 @@ func TestRemoteLongDownloadSurvivesManyBreaks(t *testing.T) {
 	name := DefaultNames[RoleRootfs]
 	data := bytes.Repeat([]byte("twelve mebibytes of root image "), (12<<20)/31)
 	os.WriteFile(filepath.Join(dir, name), data, 0o644)
-	sum := sha256.Sum256(data)
+	n, sha, b3, _ := sums(bytes.NewReader(data))
 	editManifest(t, dir, func(m *Manifest) {
 		i := fileIndex(m, RoleRootfs)
-		m.Files[i].Size, m.Files[i].SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+		m.Files[i].Size, m.Files[i].SHA256, m.Files[i].BLAKE3 = n, sha, b3
 	})
 	var ranges atomic.Int32
 	b, err := OpenURL(context.Background(), serveBundle(t, dir, cutAfter(name, 3<<19, &ranges)), fastRemote)
