@@ -100,7 +100,7 @@ func (tc *Toolchain) Bundle(ctx context.Context, spec BundleSpec) (string, error
 			return "", fmt.Errorf("bundle %s %q: expected letters, digits and ._+~-", name, v)
 		}
 	}
-	key, err := Key("bundle-v2-signed", BuilderID(), spec.Product, spec.Version, spec.Release, tc.Kernel.Package, tc.Kernel.Version,
+	key, err := Key("bundle-v3-blake3", BuilderID(), spec.Product, spec.Version, spec.Release, tc.Kernel.Package, tc.Kernel.Version,
 		"file:"+tc.Busybox, "file:"+tc.SystemdBoot, string(nodeInit), string(rootInit), strings.Join(NodeModules, ","))
 	if err != nil {
 		return "", err
