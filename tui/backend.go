@@ -51,6 +51,10 @@ type Backend struct {
 	Ping func(ctx context.Context, host string) error
 	// AdminHash returns the admin password hash of the installation on disk.
 	AdminHash func(disk storage.Disk) (string, error)
+	// SetKeymap loads a console keymap live (the Keyboard page, as the
+	// admin moves through the list); nil: this console's keymap is not
+	// changed (the demo, a terminal that is not a console).
+	SetKeymap func(name string) error
 	// Shell runs an interactive shell on the terminal (F2); nil: not allowed.
 	Shell func() error
 	// Reprobe reads the machine again after a failed run, so the Confirm

@@ -123,7 +123,7 @@ type bootDisk struct {
 
 func newBootDisk(a *App) *bootDisk {
 	p := &bootDisk{Flex: tview.NewFlex().SetDirection(tview.FlexRow), table: newTable(), info: newText(), form: newForm(), app: a, probed: map[string]storage.Disk{}}
-	p.other = tview.NewInputField().SetLabel("Other device (path): ").SetFieldWidth(40)
+	p.other = tview.NewInputField().SetLabel("Other device (path):").SetFieldWidth(40)
 	p.other.SetFieldStyle(fieldStyle())
 	p.form.AddFormItem(p.other)
 	boxed(p.table.Box, "Install on which disk? (the boot media is not listed)")
@@ -137,6 +137,9 @@ func newBootDisk(a *App) *bootDisk {
 		a.next()
 	})
 	p.form.SetCancelFunc(func() { a.confirmQuit() })
+	// One row: without this the form's default padding left no room and
+	// the path was typed blind.
+	p.form.SetBorderPadding(0, 0, 1, 1)
 	p.AddItem(p.table, 0, 3, true).AddItem(p.info, 7, 0, false).AddItem(p.form, 1, 0, false)
 	p.SetInputCapture(tabCycle(a, p.table, p.form))
 	return p

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
 	"node-installer/installer"
@@ -92,8 +93,13 @@ func orDefault(s, def string) string {
 // keyboard lets the admin pick the console keyboard layout.
 type keyboard struct {
 	*tview.Flex
-	list  *tview.List
-	items [][2]string // layouts, plus a pre-filled one not among them
+	list   *tview.List
+	try    *tview.InputField // a field to try the layout in
+	status *tview.TextView
+	items  [][2]string // layouts, plus a pre-filled one not among them
+	loaded string      // the keymap last loaded on the console
+	fill   bool        // the list is being filled: load nothing yet
+	app    *App
 }
 
 // layouts offered on the Keyboard page (kbd keymap names).
@@ -106,20 +112,71 @@ var layouts = [][2]string{
 }
 
 func newKeyboard(a *App) *keyboard {
-	p := &keyboard{Flex: tview.NewFlex().SetDirection(tview.FlexRow), list: tview.NewList().ShowSecondaryText(false)}
+	p := &keyboard{Flex: tview.NewFlex().SetDirection(tview.FlexRow), list: tview.NewList().ShowSecondaryText(false), status: newText(), app: a}
 	p.list.SetBackgroundColor(colBG)
 	p.list.SetMainTextColor(colText)
 	p.list.SetSelectedStyle(fieldStyle())
 	p.list.SetSelectedFunc(func(int, string, string, rune) { a.next() })
+	p.list.SetChangedFunc(func(i int, _, _ string, _ rune) { p.load(i) })
+	// Type-ahead: a letter jumps to the next layout whose name starts with it.
+	p.list.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if ev.Key() == tcell.KeyRune && ev.Rune() != ' ' {
+			p.jump(ev.Rune())
+			return nil
+		}
+		return ev
+	})
+	p.try = tview.NewInputField().SetLabel("Try it here:").SetFieldWidth(40)
+	p.try.SetFieldStyle(fieldStyle())
+	form := newForm().AddFormItem(p.try)
+	form.SetBorderPadding(0, 0, 1, 1)
+	form.SetCancelFunc(a.confirmQuit)
 	boxed(p.list.Box, "Keyboard layout of the console and the installed node")
-	p.AddItem(p.list, 0, 1, true)
+	p.AddItem(p.list, 0, 1, true).AddItem(form, 1, 0, false).AddItem(p.status, 2, 0, false)
+	p.SetInputCapture(tabCycle(a, p.list, form))
 	return p
+}
+
+// jump moves to the next layout after the current one whose name
+// starts with r.
+func (p *keyboard) jump(r rune) {
+	n := len(p.items)
+	cur := p.list.GetCurrentItem()
+	for k := 1; k <= n; k++ {
+		i := (cur + k) % n
+		if strings.HasPrefix(p.items[i][0], strings.ToLower(string(r))) {
+			p.list.SetCurrentItem(i)
+			return
+		}
+	}
+}
+
+// load loads layout i on the console, so the test field and the
+// password typed later use it.
+func (p *keyboard) load(i int) {
+	if p.fill || i < 0 || i >= len(p.items) {
+		return
+	}
+	name := p.items[i][0]
+	set := p.app.opts.Backend.SetKeymap
+	switch {
+	case set == nil:
+		p.status.SetText("[yellow]This console's keymap is not changed here (demo or remote terminal): " + tview.Escape(name) + " is set on the installed node.[-]")
+	case name == p.loaded:
+	default:
+		if err := set(name); err != nil {
+			p.status.SetText("[red]" + tview.Escape(err.Error()) + "[-]")
+			return
+		}
+		p.loaded = name
+		p.status.SetText("[green]Keymap " + tview.Escape(name) + " is loaded on this console: try it in the field above (Tab).[-]")
+	}
 }
 
 func (p *keyboard) title() string         { return "Keyboard" }
 func (p *keyboard) root() tview.Primitive { return p }
 func (p *keyboard) keys() []action {
-	return []action{actSelect, actBack, actNext, actShell, actQuit}
+	return []action{actTab, actSelect, actBack, actNext, actShell, actQuit}
 }
 
 func (p *keyboard) enter(a *App) {
@@ -132,13 +189,18 @@ func (p *keyboard) enter(a *App) {
 		// keyboard= named a keymap not in the list: offer it as given.
 		p.items = append([][2]string{{a.fd.Keyboard, "(from the kernel command line)"}}, layouts...)
 	}
+	p.fill = true
 	p.list.Clear()
-	for i, l := range p.items {
+	for _, l := range p.items {
 		p.list.AddItem(fmt.Sprintf("%-10s %s", l[0], l[1]), "", 0, nil)
+	}
+	for i, l := range p.items {
 		if l[0] == a.fd.Keyboard {
 			p.list.SetCurrentItem(i)
 		}
 	}
+	p.fill = false
+	p.load(p.list.GetCurrentItem())
 }
 
 func (p *keyboard) store(a *App) {

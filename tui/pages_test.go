@@ -73,6 +73,51 @@ func TestKeyboardPrefilledAndBack(t *testing.T) {
 	h.wantPage(pgBoot)
 }
 
+// The layout chosen is loaded on the console as the admin moves (the
+// password was typed on a US layout), a letter jumps to the layouts that
+// start with it, and a field lets the admin try it.
+func TestKeyboardLoadsLive(t *testing.T) {
+	opts := testOptions()
+	var loaded []string
+	opts.Backend.SetKeymap = func(name string) error {
+		if name == "trq" {
+			return errors.New("loadkeys trq: cannot open file trq")
+		}
+		loaded = append(loaded, name)
+		return nil
+	}
+	h := newHarness(t, opts)
+	h.toPage(pgKeyboard)
+	h.want("Keymap us is loaded on this console")
+	h.press(tcell.KeyDown)
+	h.want("Keymap gb is loaded")
+	h.key(tcell.KeyRune, 'd', 0)
+	h.want("Keymap de is loaded")
+	h.key(tcell.KeyRune, 'd', 0)
+	h.want("Keymap de-latin1 is loaded")
+	h.key(tcell.KeyRune, 't', 0)
+	h.want("loadkeys trq: cannot open file trq")
+	h.key(tcell.KeyRune, 'd', 0)
+	h.press(tcell.KeyTab)
+	h.typeText("yz")
+	h.want("Try it here: yz")
+	if got := strings.Join(loaded, ","); got != "us,gb,de,de-latin1,de" {
+		t.Errorf("loaded %s", got)
+	}
+	h.press(tcell.KeyF10)
+	if h.a.fd.Keyboard != "de" {
+		t.Errorf("keyboard %q, want de", h.a.fd.Keyboard)
+	}
+}
+
+// Without a console to load it on (the demo, a serial line) the page
+// says the keymap is only set on the node.
+func TestKeyboardNotLoadedRemote(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgKeyboard)
+	h.want("keymap is not changed here")
+}
+
 func TestBootDiskPage(t *testing.T) {
 	h := newHarness(t, testOptions())
 	h.toPage(pgBoot)
@@ -106,6 +151,7 @@ func TestBootDiskOtherDevice(t *testing.T) {
 	h.press(tcell.KeyDown, tcell.KeyDown, tcell.KeyDown, tcell.KeyEnter) // "Other device..." focuses the entry
 	h.want("Another block device or image file")
 	h.typeText("sdz")
+	h.want("Other device (path): sdz") // what is typed is drawn (it was typed blind)
 	h.press(tcell.KeyF10)
 	h.wantPage(pgBoot)
 	h.want(`"sdz": expected an absolute path`)

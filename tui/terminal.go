@@ -58,6 +58,10 @@ func fallbackTerm(dev string) string {
 	return "vt100"
 }
 
+// OnVirtualConsole tells whether standard input is a virtual console
+// (where a keymap can be loaded), not a serial line or a terminal window.
+func OnVirtualConsole() bool { return fallbackTerm(consoleDevice()) == "linux" }
+
 // consoleDevice is the device standard input is, with /dev/console
 // resolved to the kernel's active console (its last console=).
 func consoleDevice() string {

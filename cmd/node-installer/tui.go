@@ -16,6 +16,7 @@ import (
 	_ "github.com/gdamore/tcell/v2/terminfo/l/linux"
 
 	"node-installer/installer"
+	"node-installer/installer/nodeconfig"
 	"node-installer/installer/media"
 	"node-installer/internal/event"
 	"node-installer/storage"
@@ -100,6 +101,9 @@ func newSession(cmdline, mediaDir string, disks []string, logPath string, trustK
 	}
 	s.opts.Backend.Run = runEngine(b, cfg, logPath, installer.RunOptions{})
 	s.opts.Backend.AdminHash = adminHash
+	if tui.OnVirtualConsole() {
+		s.opts.Backend.SetKeymap = func(name string) error { return nodeconfig.LoadKeymap(context.Background(), name) }
+	}
 	s.opts.Backend.Reprobe = func() (installer.Facts, error) { return probeFacts(disks) }
 	if len(problems) > 0 {
 		// Kernel arguments that do not parse are not pre-filled; say so on stderr
