@@ -16,8 +16,8 @@ import (
 	_ "github.com/gdamore/tcell/v2/terminfo/l/linux"
 
 	"node-installer/installer"
-	"node-installer/installer/nodeconfig"
 	"node-installer/installer/media"
+	"node-installer/installer/nodeconfig"
 	"node-installer/internal/event"
 	"node-installer/storage"
 	"node-installer/tui"
