@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -280,5 +281,68 @@ func TestInstallRefusesHeldDisk(t *testing.T) {
 	}
 	if after, err := vm.Digest(disk); err != nil || after != before {
 		t.Errorf("the held disk changed: %s -> %s (%v)", before, after, err)
+	}
+}
+
+// TestInstallOverHTTPRefusesTamperedMedia is TestInstallOverHTTP with a
+// bundle whose manifest was changed after signing (its release field, as
+// a mirror that rewrote it would): the installer refuses it on the
+// console naming the signature, exits 4 (media), requests nothing but the
+// manifest and its signature, and the disk is unchanged.
+func TestInstallOverHTTPRefusesTamperedMedia(t *testing.T) {
+	e := setup(t)
+	t.Parallel()
+	bundle := e.bundles[v1]
+	manifest, err := os.ReadFile(filepath.Join(bundle, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := bytes.Replace(manifest, []byte(`"release": "1"`), []byte(`"release": "2"`), 1)
+	if bytes.Equal(tampered, manifest) {
+		t.Fatalf("the test bundle's manifest has no release 1:\n%s", manifest)
+	}
+	var mu sync.Mutex
+	var got []string
+	files := http.StripPrefix("/media/", http.FileServer(http.Dir(bundle)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/media/manifest.json" {
+			w.Write(tampered)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	base := "http://" + vm.UserNetHost + ":" + srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	disk := filepath.Join(t.TempDir(), "disk.img")
+	if err := vm.CreateSparse(disk, 20*vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.FillPattern(disk, 7, 1<<20, 0, vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	before, err := vm.Digest(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// child mode: /init prints the installer's exit code
+	m := e.installerVM(t, "installer-http-tampered", vm.InstallerSpec{Net: true},
+		"storage_init=/dev/vda adminpw="+adminHash+" hostname=node8.example.org node.media="+base+"/media/", []vm.Disk{{Path: disk}})
+	m.Extra = vm.UserNetArgs
+	m.StopOn = vm.DefaultStopOn
+	res, _ := boot(t, m)
+	if res.Find(regexp.MustCompile(`^VMTEST-INSTALLER-EXIT rc=4$`)) == nil || res.Find(regexp.MustCompile(`manifest\.json does not match its signature by ssh-ed25519`)) == nil {
+		t.Errorf("want exit 4 naming the signature; last lines:\n%s", res.Tail(30))
+	}
+	mu.Lock()
+	requests := strings.Join(got, "\n")
+	mu.Unlock()
+	if !strings.Contains(requests, "GET /media/manifest.json.sig") || strings.Contains(requests, "root.squashfs") {
+		t.Errorf("want the manifest and its signature fetched and no image; requests:\n%s", requests)
+	}
+	if after, err := vm.Digest(disk); err != nil || after != before {
+		t.Errorf("the disk changed: %s -> %s (%v)", before, after, err)
 	}
 }
