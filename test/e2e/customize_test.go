@@ -70,6 +70,7 @@ func efiMenu(t *testing.T, iso string) (string, map[string]string) {
 func TestMediaCustomize(t *testing.T) {
 	e := setup(t)
 	needOVMF(t)
+	t.Parallel()
 	e.needCommand(t, "media", "media customize")
 	m := e.media(t)
 	dir := t.TempDir()

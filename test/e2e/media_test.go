@@ -19,19 +19,26 @@ import (
 // VM without a screen shows the TUI, panic=-1 ends a crashed VM.
 func (e *env) media(t *testing.T) *bootmedia.Result {
 	t.Helper()
+	return e.mediaFlavor(t, vm.KernelFlavor())
+}
+
+// mediaFlavor is media with the live kernel of a Debian flavour (amd64
+// has USB and the hardware drivers the cloud kernel lacks).
+func (e *env) mediaFlavor(t *testing.T, flavor string) *bootmedia.Result {
+	t.Helper()
 	bundle := e.bundles[v1]
 	pub := filepath.Join(t.TempDir(), "test.pub")
 	if err := os.WriteFile(pub, []byte(vm.TestKeys().Lines()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	key, err := vm.Key("media-v2-signed", vm.BuilderID(), "file:"+filepath.Join(bundle, "manifest.json"), "file:"+e.binary, vm.KernelFlavor())
+	key, err := vm.Key("media-v2-signed", vm.BuilderID(), "file:"+filepath.Join(bundle, "manifest.json"), "file:"+e.binary, flavor)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	dir, err := e.tc.Cache.Entry("media", key, func(dir string) error {
 		_, err := bootmedia.Build(context.Background(), bootmedia.Spec{Bundle: bundle, Out: dir, Binary: e.binary, TrustKeys: []string{pub},
-			Flavor: vm.KernelFlavor(), PXEBase: "http://" + vm.UserNetHost + ":8080", Cache: e.tc.Cache,
+			Flavor: flavor, PXEBase: "http://" + vm.UserNetHost + ":8080", Cache: e.tc.Cache,
 			Options: bootmedia.Options{Default: "install-serial", Args: []string{"panic=-1"}}})
 		return err
 	})

@@ -45,6 +45,7 @@ func linkTree(t *testing.T, src, dst string) {
 func TestMediaPXE(t *testing.T) {
 	e := setup(t)
 	needOVMF(t)
+	t.Parallel()
 	e.needCommand(t, "media", "media customize")
 	m := e.media(t)
 	start := time.Now()
