@@ -257,6 +257,9 @@ func (a *App) updateChrome() {
 	if a.opts.Backend.Shell == nil {
 		keys = without(keys, actShell)
 	}
+	if pageHelp(a.cur) != "" && len(keys) > 0 {
+		keys = append([]action{actHelp}, keys...)
+	}
 	if len(keys) == 0 {
 		a.foot.SetText(" Please wait: keys do nothing until the installer is done.")
 		return
@@ -345,6 +348,10 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 	keys := a.pages[a.cur].keys()
 	if act == actRefresh {
 		a.tv.Sync()
+		return nil
+	}
+	if act == actHelp {
+		a.showHelp() // on every page that has help, whatever its keys
 		return nil
 	}
 	if !hasAction(keys, act) {

@@ -23,6 +23,7 @@ const (
 	actScroll
 	actSave // the setup console: write the page
 	actMenu // the setup console: back to the page menu
+	actHelp
 )
 
 // binding ties keys to an action. The footer and the dispatcher both read
@@ -47,6 +48,7 @@ var keyTable = []binding{
 	{actBack, []tcell.Key{tcell.KeyF3, tcell.KeyCtrlP}, "F3", "Back", true},
 	{actNext, []tcell.Key{tcell.KeyF10, tcell.KeyCtrlN}, "F10", "Next", true},
 	{actShell, []tcell.Key{tcell.KeyF2}, "F2", "Shell", true},
+	{actHelp, []tcell.Key{tcell.KeyF1}, "F1", "Help", true},
 	{actRefresh, []tcell.Key{tcell.KeyCtrlL}, "^L", "Redraw", true},
 	{actQuit, []tcell.Key{tcell.KeyEscape}, "Esc", "Quit", true},
 	// the setup console's own keys, dispatched by its capture (setupKey)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
 	"node-installer/installer"
@@ -27,7 +28,18 @@ func newConfirm(a *App) *confirm {
 	p.form.SetCancelFunc(a.confirmQuit)
 	boxed(p.text.Box, "Check before anything is written (PgDn scrolls)")
 	p.AddItem(p.text, 0, 1, false).AddItem(p.form, 1, 0, true)
-	p.SetInputCapture(tabCycle(a, p.form, p.text))
+	tab := tabCycle(a, p.form, p.text)
+	p.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		// PgDn/PgUp scroll the plan wherever the focus is (on the
+		// buttons they did nothing).
+		if k := ev.Key(); k == tcell.KeyPgDn || k == tcell.KeyPgUp {
+			if h := p.text.InputHandler(); h != nil {
+				h(ev, func(tview.Primitive) {})
+			}
+			return nil
+		}
+		return tab(ev)
+	})
 	return p
 }
 

@@ -565,3 +565,32 @@ func TestDemoRefusesDevices(t *testing.T) {
 		}
 	}
 }
+
+// F1 on every page of the installer says what the page does, its keys
+// and the keys of every page (with the Ctrl keys for serial terminals);
+// Close goes back to the page as it was.
+func TestHelpOnEveryPage(t *testing.T) {
+	h := newHarness(t, testOptions())
+	for _, id := range []pageID{pgWelcome, pgKeyboard, pgBoot, pgData, pgSizes, pgNetwork, pgPassword, pgConfirm} {
+		h.toPage(id)
+		h.want("F1 Help")
+		h.press(tcell.KeyF1)
+		h.want("Help: ", "F10 or Ctrl-N next", "Ctrl-P back", "F1 closes this help")
+		first := strings.Fields(pageHelps[id])[0]
+		h.want(first)
+		h.press(tcell.KeyEnter)
+		h.wantNot("F1 closes this help")
+		h.wantPage(id)
+	}
+}
+
+// PgDn scrolls the Confirm page's plan with the focus on the buttons.
+func TestConfirmScrollsFromButtons(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgConfirm)
+	h.want("ERASED: sda")
+	h.press(tcell.KeyPgDn, tcell.KeyPgDn)
+	h.wantNot("ERASED: sda")
+	h.press(tcell.KeyPgUp, tcell.KeyPgUp)
+	h.want("ERASED: sda")
+}
