@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -80,6 +83,10 @@ type Setup struct {
 	tooSmall         bool
 	firstDraw        chan struct{}
 	drawn            sync.Once
+	// ctx ends when the console does: a change waiting for Keep reverts
+	ctx  context.Context
+	stop context.CancelFunc
+	live sync.WaitGroup
 }
 
 // NewSetup builds the console without starting it.
@@ -99,6 +106,7 @@ func NewSetup(opts SetupOptions) *Setup {
 		opts.Product, opts.Version = nodeconfig.OSRelease(opts.Node)
 	}
 	s := &Setup{opts: opts, tv: tview.NewApplication(), firstDraw: make(chan struct{})}
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	if opts.Screen != nil {
 		s.tv.SetScreen(opts.Screen)
 	}
@@ -153,8 +161,33 @@ func NewSetup(opts SetupOptions) *Setup {
 	return s
 }
 
-// Run shows the console until the admin leaves it.
-func (s *Setup) Run() error { return s.tv.Run() }
+// Run shows the console until the admin leaves it (or SIGTERM, SIGHUP,
+// SIGINT end it). A network change still waiting for Keep is reverted
+// before Run returns.
+func (s *Setup) Run() error {
+	if s.opts.Screen == nil {
+		scr, notice, err := openScreen()
+		if err != nil {
+			return err
+		}
+		s.tv.SetScreen(scr)
+		if notice != "" {
+			s.errs.SetText("[yellow]" + notice + "[-]")
+		}
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
+	defer signal.Stop(ch)
+	go func() {
+		if _, ok := <-ch; ok {
+			s.tv.Stop()
+		}
+	}()
+	err := s.tv.Run()
+	s.stop()
+	s.live.Wait()
+	return err
+}
 
 // FirstDraw is closed once the first frame is on the screen.
 func (s *Setup) FirstDraw() <-chan struct{} { return s.firstDraw }
@@ -171,6 +204,9 @@ func (s *Setup) show(i int) {
 
 func (s *Setup) focusPage() {
 	s.inPage = true
+	if f, ok := s.pages[s.cur].root().(*tview.Form); ok {
+		f.SetFocus(0) // a page is entered at its first field
+	}
 	s.tv.SetFocus(s.pages[s.cur].root())
 	s.chrome()
 }

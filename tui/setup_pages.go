@@ -131,7 +131,11 @@ func (p *setupNetwork) save(s *Setup) {
 		return
 	}
 	s.errs.SetText("Applying the network live...")
-	go liveNetwork(s, res)
+	s.live.Add(1)
+	go func() {
+		defer s.live.Done()
+		liveNetwork(s, res)
+	}()
 }
 
 // liveNetwork applies res live, tests it and asks to keep it; without an
@@ -154,14 +158,14 @@ func liveNetwork(s *Setup, res nodeconfig.Result) {
 	}
 	within := s.opts.Backend.ConfirmWithin
 	keep := make(chan bool, 1)
-	var m *tview.Modal
+	var msg *tview.TextView
 	text := func(left time.Duration) string {
-		return fmt.Sprintf("Applied live in %v.\n%s\n\nKeep this network configuration?\nWithout an answer it is reverted in %d s.",
-			lv.Took.Round(time.Millisecond), strings.Join(lines, "\n"), int(left.Seconds()+0.5))
+		return fmt.Sprintf("Applied live in %v.\n\n%s\n\nKeep this network configuration?\nWithout an answer it is reverted in %d s.",
+			lv.Took.Round(time.Millisecond), tview.Escape(strings.Join(lines, "\n")), int(left.Seconds()+0.5))
 	}
 	s.post(func() {
 		s.errs.SetText("")
-		m = s.ask("keepnet", text(within), []string{"Keep", "Revert"}, func(l string) { keep <- l == "Keep" })
+		msg = s.wideAsk("keepnet", text(within), len(lines)+6, []string{"Keep", "Revert"}, func(l string) { keep <- l == "Keep" })
 	})
 	deadline := time.Now().Add(within)
 	stop := make(chan struct{})
@@ -174,14 +178,14 @@ func liveNetwork(s *Setup, res nodeconfig.Result) {
 				return
 			case <-t.C:
 				s.post(func() {
-					if m != nil {
-						m.SetText(text(time.Until(deadline)))
+					if msg != nil {
+						msg.SetText(text(time.Until(deadline)))
 					}
 				})
 			}
 		}
 	}()
-	ok, _ := nodeconfig.AwaitConfirm(ctx, s.opts.Node.Root, within, keep)
+	ok, _ := nodeconfig.AwaitConfirm(s.ctx, s.opts.Node.Root, within, keep)
 	close(stop)
 	if ok {
 		s.post(func() { s.closeDialog("keepnet"); s.done(res, "Kept.") })
@@ -197,6 +201,32 @@ func liveNetwork(s *Setup, res nodeconfig.Result) {
 		s.errs.SetText("Not kept: the previous network configuration is back, live and on disk.")
 		s.pages[s.cur].enter(s)
 	})
+}
+
+// wideAsk is a dialog for text with columns (test results): left-aligned
+// text of rows lines above the buttons; done gets the button's label.
+func (s *Setup) wideAsk(name, text string, rows int, buttons []string, done func(label string)) *tview.TextView {
+	msg := tview.NewTextView().SetDynamicColors(true).SetText(text).SetSize(rows, 60)
+	msg.SetBackgroundColor(colText)
+	msg.SetTextColor(colBG)
+	f := newForm()
+	f.SetBackgroundColor(colText)
+	f.SetButtonsAlign(tview.AlignCenter)
+	f.AddFormItem(msg)
+	for _, b := range buttons {
+		f.AddButton(b, func() {
+			s.closeDialog(name)
+			done(b)
+		})
+	}
+	f.SetBorder(true)
+	f.SetBorderPadding(1, 0, 2, 2)
+	f.SetFocus(1) // the first button
+	grid := tview.NewGrid().SetColumns(0, 66, 0).SetRows(0, rows+5, 0).AddItem(f, 1, 1, 1, 1, 0, 0, true)
+	s.modal = true
+	s.outer.AddPage(name, grid, true, true)
+	s.tv.SetFocus(f)
+	return msg
 }
 
 func (s *Setup) closeDialog(name string) {

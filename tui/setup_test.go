@@ -126,6 +126,11 @@ func (h *setupHarness) want(subs ...string) {
 
 // page goes to menu entry i from the menu.
 func (h *setupHarness) page(i int) {
+	in := false
+	h.s.tv.QueueUpdate(func() { in = h.s.inPage })
+	if in {
+		h.press(tcell.KeyEscape)
+	}
 	h.key(tcell.KeyHome, 0)
 	for j := 0; j < i; j++ {
 		h.press(tcell.KeyDown)

@@ -2,107 +2,40 @@ package nodeconfig
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"runtime"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 
+	"node-installer/internal/netnstest"
 	"node-installer/network"
 )
 
-var nsSeq atomic.Int32
-
-// newNS makes a network namespace deleted at cleanup, and a netlink
-// handle in it.
-func newNS(t *testing.T) (netns.NsHandle, *netlink.Handle) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces")
-	}
-	name := fmt.Sprintf("ncfg%d-%d", os.Getpid(), nsSeq.Add(1))
-	var ns netns.NsHandle
-	var err error
-	inThread(func() {
-		orig, e := netns.Get()
-		if e != nil {
-			err = e
-			return
-		}
-		defer orig.Close()
-		ns, err = netns.NewNamed(name)
-		if e := netns.Set(orig); e != nil && err == nil {
-			err = e
-		}
-	})
-	if err != nil {
-		t.Fatalf("netns %s: %v", name, err)
-	}
-	t.Cleanup(func() { ns.Close(); _ = netns.DeleteNamed(name) })
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+// testbed: the node's eth0 in a namespace and a peer namespace holding
+// the gateway 192.0.2.1 and 2001:db8::1 on the other end of a veth pair.
+func testbed(t *testing.T) (node netns.NsHandle, h *netlink.Handle, nics []network.NIC) {
+	n := netnstest.New(t)
+	n.Gateway(t, "eth0", "192.0.2.1/24", "2001:db8::1/64")
+	l, err := n.Link.LinkByName("eth0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.Close)
-	return ns, h
-}
-
-// inThread runs f on a locked OS thread that is thrown away after, so a
-// namespace switch never leaks into other goroutines.
-func inThread(f func()) {
-	done := make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // not unlocked: the thread ends with the goroutine
-		f()
-		close(done)
-	}()
-	<-done
+	return n.Handle, n.Link, []network.NIC{{Name: "eth0", MAC: l.Attrs().HardwareAddr.String(), Carrier: true}}
 }
 
 // inNS runs f inside ns (its sockets are opened there).
 func inNS(t *testing.T, ns netns.NsHandle, f func()) {
-	inThread(func() {
+	netnstest.InThread(func() {
 		if err := netns.Set(ns); err != nil {
 			t.Errorf("enter netns: %v", err)
 			return
 		}
 		f()
 	})
-}
-
-// testbed: the node's eth0 and a peer namespace holding the gateway
-// 192.0.2.1 and 2001:db8::1 on the other end of a veth pair.
-func testbed(t *testing.T) (node netns.NsHandle, h *netlink.Handle, nics []network.NIC) {
-	node, h = newNS(t)
-	peer, ph := newNS(t)
-	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth0"}, PeerName: "gw0", PeerNamespace: netlink.NsFd(peer)}
-	if err := h.LinkAdd(v); err != nil {
-		t.Fatal(err)
-	}
-	gw, err := ph.LinkByName("gw0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []string{"192.0.2.1/24", "2001:db8::1/64"} {
-		ad, _ := netlink.ParseAddr(a)
-		ad.Flags = unix.IFA_F_NODAD
-		if err := ph.AddrAdd(gw, ad); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := ph.LinkSetUp(gw); err != nil {
-		t.Fatal(err)
-	}
-	l, _ := h.LinkByName("eth0")
-	return node, h, []network.NIC{{Name: "eth0", MAC: l.Attrs().HardwareAddr.String(), Carrier: true}}
 }
 
 func hasAddr(t *testing.T, h *netlink.Handle, dev, cidr string) bool {
