@@ -165,14 +165,20 @@ func (h *harness) wantNot(subs ...string) {
 // waitFor polls until the screen shows sub.
 func (h *harness) waitFor(sub string, d time.Duration) {
 	h.t.Helper()
+	waitScreen(h.t, h.screen, sub, d)
+}
+
+// waitScreen polls screen until it shows sub, for at most d.
+func waitScreen(t testing.TB, screen func() string, sub string, d time.Duration) {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if strings.Contains(h.screen(), sub) {
+		if strings.Contains(screen(), sub) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	h.t.Fatalf("screen never showed %q:\n%s", sub, h.screen())
+	t.Fatalf("screen never showed %q:\n%s", sub, screen())
 }
 
 func (h *harness) page() pageID {

@@ -112,12 +112,5 @@ func liveAddr(t *testing.T, h *netlink.Handle, cidr string) bool {
 
 func (h *setupHarness) waitFor(sub string, d time.Duration) {
 	h.t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if strings.Contains(h.screen(), sub) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.t.Fatalf("screen never showed %q:\n%s", sub, h.screen())
+	waitScreen(h.t, h.screen, sub, d)
 }
