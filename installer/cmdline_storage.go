@@ -22,7 +22,7 @@ var storageHandlers = map[string]argHandler{
 }
 
 // diskBuses are the bus names of storage_init and node.disk bus=.
-var diskBuses = map[string]bool{"ata": true, "scsi": true, "usb": true, "virtio": true, "nvme": true}
+var diskBuses = map[string]bool{"ata": true, "scsi": true, "usb": true, "virtio": true, "nvme": true, "cciss": true}
 
 // kernelDiskName matches a bare kernel disk name, taken as /dev/NAME.
 var kernelDiskName = regexp.MustCompile(`^(sd[a-z]+|vd[a-z]+|hd[a-z]+|xvd[a-z]+|nvme[0-9]+n[0-9]+|mmcblk[0-9]+)$`)
@@ -108,7 +108,7 @@ func ParseDiskRef(s string) (storage.DiskRef, error) {
 	}
 	bus, rest, hasRest := strings.Cut(s, ":")
 	if !diskBuses[strings.ToLower(bus)] {
-		return ref, fmt.Errorf("disk %q: expects a /dev path, a disk name such as sda, or a bus ata|scsi|usb|virtio|nvme[:SERIAL|:ALL]", s)
+		return ref, fmt.Errorf("disk %q: expects a /dev path, a disk name such as sda, or a bus ata|scsi|usb|virtio|nvme|cciss[:SERIAL|:ALL]", s)
 	}
 	ref.Bus = strings.ToLower(bus)
 	switch {

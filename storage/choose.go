@@ -288,6 +288,19 @@ func (c *chooser) firstEligible() error {
 	return &ChoiceError{Arg: "storage_init", Msg: "no eligible disk found (each disk says why)"}
 }
 
+// MultipathWWID is the name multipathd gives the map of a LUN with this
+// WWID (its default, user_friendly_names off): the SCSI designator type
+// digit and the hex ("naa.600508b1..." is "3600508b1..."); "" for WWIDs
+// of another form.
+func MultipathWWID(wwid string) string {
+	for prefix, digit := range map[string]string{"naa.": "3", "eui.": "2"} {
+		if hex, ok := strings.CutPrefix(wwid, prefix); ok && hex != "" {
+			return digit + strings.ToLower(hex)
+		}
+	}
+	return ""
+}
+
 // hasMeta tells whether a path is a glob pattern.
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[") }
 
@@ -296,8 +309,14 @@ func refMatches(r DiskRef, d Disk) (bool, string) {
 	if r.Path != "" {
 		names := append([]string{d.Path, "/dev/" + d.Name}, d.ByID...)
 		names = append(names, d.ByPath...)
+		if w := MultipathWWID(d.WWID); w != "" {
+			names = append(names, "/dev/mapper/"+w)
+		}
 		for _, n := range names {
 			if ok, err := path.Match(r.Path, n); (err == nil && ok) || r.Path == n {
+				if strings.HasPrefix(n, "/dev/mapper/") {
+					return true, "path " + n + " (the multipath name of WWID " + d.WWID + ")"
+				}
 				return true, "path " + n
 			}
 		}
@@ -312,6 +331,14 @@ func refMatches(r DiskRef, d Disk) (bool, string) {
 	case r.Serial != "":
 		if d.Serial == r.Serial || d.WWID == r.Serial {
 			return true, "bus " + r.Bus + ", serial " + r.Serial
+		}
+		// oVirt matched udev's ID_SERIAL, which for most buses is the
+		// model and serial joined by '_' (ata:Samsung_SSD_860_EVO_500GB_S3Z9...):
+		// the tail of the disk's /dev/disk/by-id/<bus>-<ID_SERIAL> name.
+		for _, id := range d.ByID {
+			if strings.TrimPrefix(id, "/dev/disk/by-id/"+strings.ToLower(r.Bus)+"-") == r.Serial {
+				return true, "bus " + r.Bus + ", ID_SERIAL " + r.Serial + " (" + id + ")"
+			}
 		}
 		return false, ""
 	}
@@ -340,7 +367,11 @@ func (c *chooser) resolveRefs(arg string, refs []DiskRef, role string) []error {
 			for _, i := range matched {
 				names = append(names, c.disks[i].Name)
 			}
-			errs = append(errs, &ChoiceError{Arg: arg, Value: r.Raw, Msg: "ambiguous: matches " + strings.Join(names, ", ")})
+			msg := "ambiguous: matches " + strings.Join(names, ", ")
+			if strings.HasPrefix(r.Path, "/dev/mapper/") {
+				msg = "one multipath LUN seen through " + strings.Join(names, ", ") + ": installing onto a multipath device is not supported; install onto a local disk"
+			}
+			errs = append(errs, &ChoiceError{Arg: arg, Value: r.Raw, Msg: msg})
 			continue
 		}
 		// One disk per item: a bare bus or a glob takes its first eligible

@@ -111,7 +111,8 @@ func readInt(path string) int64 {
 // (size 0: empty CD drive, unattached loop device).
 func probeOne(o ProbeOptions, name string) (Disk, bool) {
 	sys := filepath.Join(o.SysRoot, "block", name)
-	d := Disk{Name: name, Path: filepath.Join(o.DevRoot, name)}
+	// sysfs writes a '/' of the device path as '!': cciss!c0d0 is /dev/cciss/c0d0
+	d := Disk{Name: name, Path: filepath.Join(o.DevRoot, strings.ReplaceAll(name, "!", "/"))}
 	d.Size = readInt(filepath.Join(sys, "size")) * 512 // always 512-byte units
 	if d.Size == 0 {
 		return d, false
@@ -214,6 +215,8 @@ func transportOf(name, link string) string {
 		return "loop"
 	case strings.Contains(link, "/usb"):
 		return "usb"
+	case strings.HasPrefix(name, "cciss!"):
+		return "cciss" // HP Smart Array (cciss driver); hpsa ones are scsi
 	case strings.Contains(link, "/nvme") || strings.HasPrefix(name, "nvme"):
 		return "nvme"
 	case strings.Contains(link, "/mmc") || strings.HasPrefix(name, "mmcblk"):
@@ -374,6 +377,9 @@ func readLinks(dir string) map[string][]string {
 			continue
 		}
 		dev := filepath.Base(t)
+		if d := filepath.Base(filepath.Dir(t)); d == "cciss" {
+			dev = "cciss!" + dev // ../../cciss/c0d0 is the block device cciss!c0d0
+		}
 		m[dev] = append(m[dev], filepath.Join("/dev/disk", filepath.Base(dir), e.Name()))
 	}
 	return m
