@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"lukechampine.com/blake3"
+	"github.com/zeebo/blake3"
 )
 
 // Digests: every manifest entry has a SHA-256 (for admins checking files
@@ -39,7 +39,7 @@ func (f File) Digest() Digest {
 // New starts a hash of d's kind.
 func (d Digest) New() hash.Hash {
 	if d.Name == "BLAKE3" {
-		return blake3.New(32, nil)
+		return blake3.New()
 	}
 	return sha256.New()
 }
@@ -62,7 +62,7 @@ func wellFormed(s string) bool {
 
 // sums hashes r with both digests in one pass (media.Create).
 func sums(r io.Reader) (n int64, sha, b3 string, err error) {
-	hs, hb := sha256.New(), blake3.New(32, nil)
+	hs, hb := sha256.New(), blake3.New()
 	n, err = io.Copy(io.MultiWriter(hs, hb), r)
 	return n, hex.EncodeToString(hs.Sum(nil)), hex.EncodeToString(hb.Sum(nil)), err
 }
