@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 
 // setup returns the shared env, skipping the test when the machine cannot
 // run VMs at all and failing it when a build fails.
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	envOnce.Do(func() {
 		if _, err := vm.QEMU(); err != nil {

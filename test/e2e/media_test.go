@@ -19,14 +19,15 @@ import (
 // VM without a screen shows the TUI, panic=-1 ends a crashed VM.
 func (e *env) media(t *testing.T) *bootmedia.Result {
 	t.Helper()
-	return e.mediaFlavor(t, vm.KernelFlavor())
+	return e.mediaOf(t, v1, vm.KernelFlavor())
 }
 
-// mediaFlavor is media with the live kernel of a Debian flavour (amd64
-// has USB and the hardware drivers the cloud kernel lacks).
-func (e *env) mediaFlavor(t *testing.T, flavor string) *bootmedia.Result {
+// mediaOf is media of the test bundle of version with the live kernel
+// of a Debian flavour (amd64 has USB and the hardware drivers the cloud
+// kernel lacks).
+func (e *env) mediaOf(t *testing.T, version, flavor string) *bootmedia.Result {
 	t.Helper()
-	bundle := e.bundles[v1]
+	bundle := e.bundles[version]
 	pub := filepath.Join(t.TempDir(), "test.pub")
 	if err := os.WriteFile(pub, []byte(vm.TestKeys().Lines()), 0o644); err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func (e *env) mediaFlavor(t *testing.T, flavor string) *bootmedia.Result {
 	if err != nil {
 		t.Fatalf("media build: %v", err)
 	}
-	iso := filepath.Join(dir, "node-"+v1+".iso")
+	iso := filepath.Join(dir, "node-"+version+".iso")
 	st, err := os.Stat(iso)
 	if err != nil {
 		t.Fatal(err)

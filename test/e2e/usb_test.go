@@ -24,7 +24,7 @@ func TestMediaUSB(t *testing.T) {
 	needOVMF(t)
 	t.Parallel()
 	e.needCommand(t, "media", "media customize")
-	m := e.mediaFlavor(t, "amd64")
+	m := e.mediaOf(t, v1, "amd64")
 	start := time.Now()
 	dir := t.TempDir()
 	stick, answer := filepath.Join(dir, "stick.img"), filepath.Join(dir, "answer.yaml")
