@@ -95,7 +95,7 @@ func TestFullFlowInstall(t *testing.T) {
 	h.typeText("Demo-pass-1")
 	h.press(tcell.KeyF10)
 	h.wantPage(pgConfirm)
-	h.want("ERASED: disk1.img", "ERASED: disk2.img", "nothing (no partition table found)", "New GPT on disk1.img (boot disk):", "Erase and install")
+	h.want("ERASED          disk1.img", "ERASED          disk2.img", "nothing (no partition table found)", "New GPT on disk1.img (boot disk):", "Erase and install")
 	start := time.Now()
 	h.startRun()
 	h.waitFor("was installed", 2*time.Minute)

@@ -129,7 +129,7 @@ func TestLifecycleThroughTUI(t *testing.T) {
 	h.press(tcell.KeyTab)
 	h.typeText("Old-pass-12")
 	h.press(tcell.KeyF10)
-	h.want("ERASED: disk1.img", "a node installation (slot A: 4.5.0, slot B: 4.6.0)", "Erase and reinstall")
+	h.want("ERASED          disk1.img", "a node installation (slot A:", "LOST            the VM storage on disk1.img: Data", "Erase and reinstall")
 	h.startRun()
 	h.waitFor("was installed", time.Minute)
 	h.stop()

@@ -73,7 +73,7 @@ func (p *confirm) enter(a *App) {
 	p.form.ClearButtons()
 	p.form.AddButton("Back", a.back).AddButton(verb(a.fd.Choice), a.next)
 	p.form.SetFocus(1)
-	p.text.SetText(insecureLine(a.opts.Media) + confirmText(a.fd, p.pv, ferrs, a.opts.Facts))
+	p.text.SetText(insecureLine(a.opts.Media) + confirmText(a.fd, p.pv, ferrs, a.opts.Facts, a.opts.Media))
 	p.text.ScrollToBeginning()
 }
 
@@ -87,7 +87,7 @@ func insecureLine(m MediaInfo) string {
 
 // confirmText is the Confirm page's text: problems first, then the disks
 // that are erased with what they hold now, the partition tables and the plan.
-func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.Facts) string {
+func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.Facts, media MediaInfo) string {
 	var b strings.Builder
 	for _, e := range ferrs {
 		fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(e.String()))
@@ -98,41 +98,15 @@ func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.F
 	if len(ferrs)+len(pv.Problems) > 0 {
 		b.WriteString("[red]Go back and correct this: nothing will be written.[-]\n\n")
 	}
+	// The summary names every disk erased, wiped or cleared, with what
+	// it holds now (the probed disk, not the plan's copy).
+	b.WriteString(summaryText(fd, pv, facts, media) + "\n")
 	switch fd.Choice {
 	case ChoiceUpgrade, ChoiceDowngrade, ChoiceRepair:
 		what := map[Choice]string{ChoiceUpgrade: "Upgrade", ChoiceDowngrade: "Downgrade", ChoiceRepair: "Repair (the same version again)"}[fd.Choice]
 		b.WriteString("[::b]" + what + ". Nothing is erased.[::-] The new image goes to the spare slot; Config, Logging, Data and the network configuration are kept.\n\n")
 	case ChoiceUninstall:
-		for _, d := range pv.Uninstall {
-			if fd, ok := findDisk(facts.Disks, d.Path); ok {
-				d = fd
-			}
-			fmt.Fprintf(&b, "[::b]%s (%s, %s) loses %s.[::-]\n", d.Name, tview.Escape(d.Path), humanSize(d.Size), tview.Escape(describe(d)))
-		}
-		b.WriteString("\n")
 	default:
-		erased := map[string]bool{}
-		for _, dl := range pv.Layout.Disks {
-			erased[dl.Disk.Path] = true
-		}
-		for _, d := range pv.Wipe {
-			// A reinstall also wipes the rest of the old installation's disks.
-			if !erased[d.Path] {
-				fmt.Fprintf(&b, "[yellow::b]WIPED:[-::-] %s (%s) - it holds %s.\n", d.Name, tview.Escape(d.Path), tview.Escape(describe(d)))
-			}
-		}
-		for _, dl := range pv.Layout.Disks {
-			d := dl.Disk
-			if fd, ok := findDisk(facts.Disks, d.Path); ok {
-				d = fd // the probed disk says what it holds
-			}
-			what := []string{d.Path, humanSize(d.Size)}
-			if m := strings.TrimSpace(d.Vendor + " " + d.Model); m != "" {
-				what = append(what, m)
-			}
-			fmt.Fprintf(&b, "[yellow::b]ERASED:[-::-] %s (%s) - it holds %s.\n", d.Name, tview.Escape(strings.Join(what, ", ")), tview.Escape(describe(d)))
-		}
-		b.WriteString("\n")
 		b.WriteString(layoutTable(pv.Layout))
 	}
 	if pv.Text != "" {

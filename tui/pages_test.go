@@ -494,7 +494,7 @@ func TestUninstallUnfinished(t *testing.T) {
 func TestConfirmPage(t *testing.T) {
 	h := newHarness(t, testOptions())
 	h.toPage(pgConfirm)
-	h.want(`ERASED: sda (/dev/sda, 480.0 GiB, ATA SAMSUNG MZ7LH480) - it holds GPT`, `100.0 GiB ext4 "old-root"`,
+	h.want(`ERASED          sda (/dev/sda, 480.0 GiB, ATA SAMSUNG MZ7LH480, boot disk) -`, `it holds GPT`, `100.0 GiB ext4 "old-root"`,
 		"New GPT on sda (boot disk):", "RootA", "Erase and install", "Back")
 	// No engine wired: the install is refused with a message, nothing runs.
 	h.press(tcell.KeyF10)
@@ -588,9 +588,37 @@ func TestHelpOnEveryPage(t *testing.T) {
 func TestConfirmScrollsFromButtons(t *testing.T) {
 	h := newHarness(t, testOptions())
 	h.toPage(pgConfirm)
-	h.want("ERASED: sda")
+	h.want("ERASED          sda")
 	h.press(tcell.KeyPgDn, tcell.KeyPgDn)
-	h.wantNot("ERASED: sda")
+	h.wantNot("ERASED          sda")
 	h.press(tcell.KeyPgUp, tcell.KeyPgUp)
-	h.want("ERASED: sda")
+	h.want("ERASED          sda")
+}
+
+// The summary at the top of Confirm: what is erased or kept, and the VM
+// storage that is lost named as such.
+func TestSummaryText(t *testing.T) {
+	d := installed("4.4.1", false)
+	d.Partitions = []storage.Partition{{Number: 1, PartLabel: "EFI", Size: 512 << 20}, {Number: 7, PartLabel: "Data", Label: "node-data", Size: 400 * gib}}
+	facts := installer.Facts{Disks: []storage.Disk{d}}
+	media := MediaInfo{Version: "4.5.0"}
+	for _, tt := range []struct {
+		fd   FormData
+		pv   PlanView
+		want []string
+	}{
+		{FormData{Choice: ChoiceUninstall}, PlanView{Uninstall: []storage.Disk{d}}, []string{"Action   Uninstall", "CLEARED", "LOST", "the VM storage on sda: Data 400.0 GiB"}},
+		{FormData{Choice: ChoiceUpgrade}, PlanView{}, []string{"Upgrade to 4.5.0, into the spare slot", "Kept", "VM storage (Data)"}},
+		{FormData{Choice: ChoiceRepair}, PlanView{}, []string{"Repair: 4.5.0"}},
+		{FormData{Choice: ChoiceReinstall, NIC: "eno1", IPv4Mode: "static", IPv4Addr: "192.0.2.10/24", IPv4GW: "192.0.2.1", Keyboard: "de", PresetHash: "x"},
+			PlanView{Layout: storage.Layout{Disks: []storage.DiskLayout{{Disk: d, Role: "boot"}}}},
+			[]string{"Reinstall 4.5.0", "ERASED", "LOST", "eno1, IPv4 192.0.2.10/24 via 192.0.2.1, IPv6 auto", "Keyboard        de", "a hash from the kernel command line"}},
+	} {
+		got := summaryText(tt.fd, tt.pv, facts, media)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: summary lacks %q:\n%s", tt.fd.Choice, w, got)
+			}
+		}
+	}
 }

@@ -108,7 +108,7 @@ func TestProgressToFailedAndRetry(t *testing.T) {
 	h.press(tcell.KeyTab) // back to the buttons
 	h.press(tcell.KeyEnter)
 	h.wantPage(pgConfirm)
-	h.want(`partition table with 1 partition(s): 512 MiB vfat "EFI".`) // re-read after the failure
+	h.want(`partition table with 1 partition(s): 512 MiB vfat "EFI"`) // re-read after the failure
 	h.press(tcell.KeyF3)
 	h.wantPage(pgPassword) // Back works again before a new run
 }

@@ -127,7 +127,7 @@ func TestTmuxDemoInstall(t *testing.T) {
 			s.typeText("Demo-pass-12")
 			s.wait(5*time.Second, "strong")
 			s.keys("F10")
-			screen := s.wait(5*time.Second, "ERASED: disk1.img", "ERASED: disk2.img", "Erase and install")
+			screen := s.wait(5*time.Second, "ERASED          disk1.img", "ERASED          disk2.img", "Erase and install")
 			if strings.Contains(screen, "Demo-pass-12") {
 				t.Fatalf("the password is on the screen:\n%s", screen)
 			}
