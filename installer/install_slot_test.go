@@ -94,12 +94,12 @@ func TestWriteSlotLoopDevice(t *testing.T) {
 }
 
 // loopDevice attaches img to a loop device for the test (root only).
-func engLoopDevice(t testing.TB, img string) string {
+func engLoopDevice(t testing.TB, img string, opts ...string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: attaches a loop device")
 	}
-	out, err := exec.Command("losetup", "--find", "--show", img).Output()
+	out, err := exec.Command("losetup", append(append([]string{"--find", "--show"}, opts...), img)...).Output()
 	if err != nil {
 		t.Skipf("no loop device: %v", err)
 	}

@@ -16,7 +16,7 @@ func Create(dir, product, version, release string) error {
 	m := Manifest{Product: product, Version: version, Release: release}
 	var errs []error
 	for _, role := range Roles {
-		f, err := describe(dir, DefaultNames[role], role)
+		f, err := Describe(dir, DefaultNames[role], role)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -62,8 +62,9 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// describe hashes one file into a manifest entry.
-func describe(dir, name string, role Role) (File, error) {
+// Describe hashes dir/name (a regular file) into a manifest entry with
+// both digests, in one pass.
+func Describe(dir, name string, role Role) (File, error) {
 	fh, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return File{}, fmt.Errorf("%s: %w", role, err)
