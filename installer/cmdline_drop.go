@@ -18,13 +18,18 @@ type Dropped struct {
 
 // Why an argument is dropped.
 const (
-	whyLive   = "belongs to the boot of the live media (oVirt dropped it too): the installed system boots its own root"
-	whyEngine = "oVirt Engine registration (ovirt-node-plugin-vdsm): this installer does not register the node; the value is not kept"
-	whyRHN    = "Red Hat Network registration (oVirt's RHN plugin): not done by this installer; the value is not kept"
-	whyCIM    = "CIM provider (oVirt's CIM plugin): not installed by this installer; the value is not kept"
-	whySNMP   = "SNMP agent (oVirt's SNMP plugin): not installed by this installer; the value is not kept"
-	whySecret = "its name says it holds a secret: never passed to the installed system, never shown"
+	whyLive       = "belongs to the boot of the live media (oVirt dropped it too): the installed system boots its own root"
+	whyEngine     = "oVirt Engine registration (ovirt-node-plugin-vdsm): this installer does not register the node; the value is not kept"
+	whyRHN        = "Red Hat Network registration (oVirt's RHN plugin): not done by this installer; the value is not kept"
+	whyCIM        = "CIM provider (oVirt's CIM plugin): not installed by this installer; the value is not kept"
+	whySNMP       = "SNMP agent (oVirt's SNMP plugin): not installed by this installer; the value is not kept"
+	whySecret     = "its name says it holds a secret: never passed to the installed system, never shown"
+	whyStandalone = "oVirt Node's standalone mode (ovirt-early: do not contact a management server): this installer contacts none unless management_server= is given; not passed on"
 )
+
+// ovirtModeArgs are ovirt-early switches with no meaning on the
+// installed system.
+var ovirtModeArgs = map[string]string{"standalone": whyStandalone, "ovirt_standalone": whyStandalone}
 
 // liveArgs are the live media's own arguments; oVirt's ovirt-early kept
 // them out of the installed system's boot parameters (BOOT_IMAGE,
@@ -60,6 +65,8 @@ func dropReason(prm cmdline.Param) string {
 	switch {
 	case liveArgs[k], strings.HasPrefix(k, "rd.live."):
 		return whyLive
+	case ovirtModeArgs[k] != "":
+		return ovirtModeArgs[k]
 	}
 	lk := strings.ToLower(k)
 	for _, p := range pluginPrefixes {
@@ -86,7 +93,7 @@ func (p *argParser) drop(prm cmdline.Param, why string) {
 // argument: a plugin's username or URL is harmless, but the families
 // carry passwords under names that do not always say so.
 func shownDropped(prm cmdline.Param) string {
-	if dropReason(prm) == whyLive {
+	if why := dropReason(prm); why == whyLive || why == whyStandalone {
 		return redactRunaway(prm.Value)
 	}
 	return masked
