@@ -36,6 +36,7 @@ e2e: build
 
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem -timeout 30m ./...
+	$(GO) test -tags e2e -run='^$$' -bench=MediaBuild -benchtime 3x -timeout 30m ./test/e2e/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
