@@ -13,10 +13,23 @@ bylabel() {
   done
   return 1
 }
+# The Config partition contract (docs/setup.md): /etc becomes writable
+# (a tmpfs holding the image's /etc) and every group folder of the
+# Config partition is laid over it; NODE-CONFIG shows what took effect.
+apply_config() {
+  mount -t tmpfs tmpfs /run && mkdir /run/etc && cp -a /etc/. /run/etc/ && mount --bind /run/etc /etc || {
+    echo "NODE-ROOT: cannot make /etc writable"; return; }
+  for g in network security keyboard logging kdump storage monitoring management; do
+    [ -d "/mnt/config/$g/etc" ] && cp -a "/mnt/config/$g/etc/." /etc/
+  done
+  f() { [ -f "$1" ] && sed -n "s/^$2//p" "$1" | head -n1; }
+  echo "NODE-CONFIG hostname=$(f /etc/hostname '') sshd_pwauth=$(f /etc/ssh/sshd_config.d/50-node-installer.conf 'PasswordAuthentication ') syslog=$(f /etc/rsyslog.d/50-node-installer.conf '\*\.\* @@') keymap=$(f /etc/vconsole.conf 'KEYMAP=')"
+}
 hostname=-
 if cfg=$(bylabel Config); then
   if mount -t ext4 -o ro "$cfg" /mnt/config; then
     [ -s /mnt/config/hostname ] && hostname=$(head -n1 /mnt/config/hostname)
+    apply_config
     umount /mnt/config
   else
     echo "NODE-ROOT: cannot mount Config ($cfg)"
