@@ -65,6 +65,7 @@ func MakePlan(cfg Config, facts Facts) Plan {
 	p.Problems = append(p.Problems, cfg.Validate()...)
 	p.Warnings = append(p.Warnings, hashWarnings(cfg)...)
 	p.Warnings = append(p.Warnings, cfg.Overridden...)
+	p.Warnings = append(p.Warnings, HostWarnings(facts)...)
 	for _, d := range facts.Disks {
 		for _, n := range d.Notes { // what the probe left unread
 			p.Warnings = append(p.Warnings, fmt.Sprintf("disk %s: %s", d.Path, n))

@@ -43,7 +43,32 @@ func ProbeAt(o storage.ProbeOptions) (Facts, error) {
 		errs = append(errs, err)
 	}
 	f.MemBytes = mem
+	f.Host = probeHost(o.SysRoot, o.ProcRoot)
 	return f, errors.Join(errs...)
+}
+
+// probeHost reads the CPU's virtualisation flag and whether an IOMMU is
+// active.
+func probeHost(sysRoot, procRoot string) *HostCaps {
+	h := &HostCaps{}
+	if b, err := os.ReadFile(filepath.Join(procRoot, "cpuinfo")); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			if strings.TrimSpace(k) != "flags" {
+				continue
+			}
+			for _, fl := range strings.Fields(v) {
+				if fl == "vmx" || fl == "svm" {
+					h.CPUVirt = fl
+				}
+			}
+			break
+		}
+	}
+	if es, err := os.ReadDir(filepath.Join(sysRoot, "class", "iommu")); err == nil && len(es) > 0 {
+		h.IOMMU = true
+	}
+	return h
 }
 
 // memTotal reads MemTotal (kB) from a meminfo file.

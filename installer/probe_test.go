@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"node-installer/network"
 	"node-installer/storage"
 )
 
@@ -111,5 +112,37 @@ func TestProbeLive(t *testing.T) {
 	}
 	if f.MemBytes <= 0 || (f.Firmware != "uefi" && f.Firmware != "bios") {
 		t.Errorf("facts %+v", f)
+	}
+}
+
+// The hypervisor checks: CPU virtualisation flag and IOMMU from the
+// probed roots, and the warnings the Welcome page and the plan show.
+func TestHostWarnings(t *testing.T) {
+	root := t.TempDir()
+	proc, sys := filepath.Join(root, "proc"), filepath.Join(root, "sys")
+	os.MkdirAll(proc, 0o755)
+	os.WriteFile(filepath.Join(proc, "cpuinfo"), []byte("processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae\n"), 0o644)
+	h := probeHost(sys, proc)
+	if h.CPUVirt != "" || h.IOMMU {
+		t.Fatalf("no vmx and no IOMMU: %+v", h)
+	}
+	f := Facts{MemBytes: 2 << 30, Host: h, NICs: []network.NIC{{Name: "lo", Loopback: true, Carrier: true}, {Name: "eno1"}}}
+	got := strings.Join(HostWarnings(f), "\n")
+	for _, w := range []string{"CPU virtualisation (Intel VT-x / AMD-V) is not available", "no IOMMU is active", "2.0 GiB of RAM is below the 4 GiB", "no NIC has a link"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("warnings lack %q:\n%s", w, got)
+		}
+	}
+	os.WriteFile(filepath.Join(proc, "cpuinfo"), []byte("flags\t\t: fpu vmx ept\n"), 0o644)
+	os.MkdirAll(filepath.Join(sys, "class", "iommu", "dmar0"), 0o755)
+	f.Host, f.MemBytes, f.NICs[1].Carrier = probeHost(sys, proc), 64<<30, true
+	if f.Host.CPUVirt != "vmx" || !f.Host.IOMMU {
+		t.Fatalf("vmx and an IOMMU: %+v", f.Host)
+	}
+	if ws := HostWarnings(f); len(ws) != 0 {
+		t.Errorf("a good hypervisor warned: %v", ws)
+	}
+	if ws := HostWarnings(Facts{}); len(ws) != 0 {
+		t.Errorf("a profile without host facts warned: %v", ws)
 	}
 }

@@ -63,7 +63,12 @@ func (p *welcome) enter(a *App) {
 		}
 	}
 	fmt.Fprintf(&b, "Machine: %s firmware, %s RAM, %d disk(s), %d NIC(s).", orDefault(a.opts.Facts.Firmware, "unknown"), humanSize(a.opts.Facts.MemBytes), len(a.opts.Facts.Disks), countNICs(a.opts.Facts.NICs))
+	// What would make a poor hypervisor: the admin may still go on.
+	for _, w := range installer.HostWarnings(a.opts.Facts) {
+		fmt.Fprintf(&b, "\n[yellow]Warning: %s.[-]", tview.Escape(w))
+	}
 	p.info.SetText(b.String())
+	p.ResizeItem(p.info, min(textRows(b.String(), 76)+2, 13), 0)
 	p.list.Clear()
 	sel := 0
 	for i, o := range p.opts {
@@ -225,4 +230,14 @@ func countNICs(nics []network.NIC) int {
 		}
 	}
 	return n
+}
+
+// textRows is about how many rows text takes wrapped at width (colour
+// tags are not counted exactly; the box is sized with a row to spare).
+func textRows(text string, width int) int {
+	n := 0
+	for _, l := range strings.Split(text, "\n") {
+		n += max(1, (len(l)+width-1)/width)
+	}
+	return max(n, 7)
 }

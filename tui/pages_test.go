@@ -622,3 +622,14 @@ func TestSummaryText(t *testing.T) {
 		}
 	}
 }
+
+// Welcome warns of what makes a poor hypervisor; the admin can go on.
+func TestWelcomeHostWarnings(t *testing.T) {
+	opts := testOptions()
+	opts.Facts.Host = &installer.HostCaps{}
+	opts.Facts.MemBytes = 2 * gib
+	h := newHarness(t, opts)
+	h.want("Warning: CPU virtualisation (Intel VT-x / AMD-V) is not available", "Warning: no IOMMU is active", "below the 4 GiB", "Install 4.5.0")
+	h.press(tcell.KeyEnter)
+	h.wantPage(pgKeyboard)
+}
