@@ -43,6 +43,8 @@ type SetupBackend struct {
 	TestNetwork func(ctx context.Context, mgmt string, dns []netip.Addr, hostname string) []nodeconfig.Check
 	// ConfirmWithin is how long a live network change waits (default 60 s).
 	ConfirmWithin time.Duration
+	// LoadKeys applies a keymap to the console now (loadkeys).
+	LoadKeys func(keymap string) error
 	// KernelLog returns the kernel's log (dmesg).
 	KernelLog func() (string, error)
 	// Reboot and PowerOff end the console's life.

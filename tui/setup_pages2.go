@@ -303,7 +303,15 @@ func (p *keysPage) save(s *Setup) {
 		s.problems(err)
 		return
 	}
-	s.done(res, "")
+	extra := ""
+	if load := s.opts.Backend.LoadKeys; p.page == nodeconfig.PageKeyboard && load != nil && cfg.Host.Keyboard != "" {
+		if err := load(cfg.Host.Keyboard); err != nil {
+			extra = fmt.Sprintf("Not applied on this console (%v): from the next boot.", err)
+		} else {
+			extra = "Applied on the console."
+		}
+	}
+	s.done(res, tview.Escape(extra))
 }
 
 // newManagementPage is the Management keys page with a button that

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,4 +289,30 @@ func TestSetupLock(t *testing.T) {
 	if strings.Contains(h.screen(), "Console locked") {
 		t.Errorf("still locked after the right password")
 	}
+}
+
+// TestFetchFingerprint: the fingerprint shown is the SHA-256 of the
+// certificate the manager presents.
+func TestFetchFingerprint(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	got, err := fetchFingerprint(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(srv.Certificate().Raw)
+	if want := strings.ToUpper(strings.Join(hexBytes(sum[:]), ":")); got != want {
+		t.Errorf("fingerprint %s, want %s", got, want)
+	}
+	if _, err := fetchFingerprint("127.0.0.1:1"); err == nil {
+		t.Error("no server: no error")
+	}
+}
+
+func hexBytes(b []byte) []string {
+	out := make([]string, len(b))
+	for i, x := range b {
+		out[i] = fmt.Sprintf("%02x", x)
+	}
+	return out
 }

@@ -146,6 +146,11 @@ func configMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				for _, p := range res.Removed {
 					fmt.Fprintf(stdout, "removed /%s\n", p)
 				}
+				if slices.Contains(pages, nodeconfig.PageKeyboard) && *root == "/" && !*noApply && cfg.Host.Keyboard != "" {
+					if err := loadKeys(cfg.Host.Keyboard); err != nil {
+						fmt.Fprintf(stderr, "node-installer config: %v (the keymap takes effect on the next boot)\n", err)
+					}
+				}
 				if res.Plan == nil || *noApply {
 					return configOK
 				}

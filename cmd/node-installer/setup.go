@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -52,6 +54,7 @@ func runSetup(args []string) int {
 	if *root == "/" {
 		b.ApplyNetwork = applyNetworkLive
 		b.TestNetwork = testNetworkLive
+		b.LoadKeys = loadKeys
 		b.Reboot = func() error { return powerAction(tui.OutcomeReboot) }
 		b.PowerOff = func() error { return powerAction(tui.OutcomePowerOff) }
 	}
@@ -96,4 +99,13 @@ func kernelLog() (string, error) {
 		return "", fmt.Errorf("kernel log: %w", err)
 	}
 	return string(buf[:m]), nil
+}
+
+// loadKeys applies keymap on the console (kbd's loadkeys).
+func loadKeys(keymap string) error {
+	out, err := exec.Command("loadkeys", "--", keymap).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("loadkeys %s: %v: %s", keymap, err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }

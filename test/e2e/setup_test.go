@@ -22,7 +22,8 @@ var configRE = regexp.MustCompile(`^NODE-CONFIG hostname=(\S*) sshd_pwauth=(\S*)
 // TestSetupConfigPersists: the settings of an install (hostname,
 // ssh_pwauth, syslog) take effect on the booted node through the Config
 // partition contract; `node-installer config set` on the Config partition
-// changes them, and the next boot has the new values.
+// changes them, the next boot has the new values, and so has the boot
+// after an upgrade to v2.
 func TestSetupConfigPersists(t *testing.T) {
 	e := setup(t)
 	needOVMF(t)
@@ -57,8 +58,17 @@ func TestSetupConfigPersists(t *testing.T) {
 	umountConfig(t, dir)
 	_, got = boot(t, vm.Machine{Name: "config-boot2", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute}, configRE,
 		regexp.MustCompile(`^NODE-MARKER version=\S+ slot=A hostname=node2\.example\.org$`))
-	if want := []string{"node2.example.org", "yes", "", "fr"}; strings.Join(got[0][1:], " ") != strings.Join(want, " ") {
+	want := []string{"node2.example.org", "yes", "", "fr"}
+	if strings.Join(got[0][1:], " ") != strings.Join(want, " ") {
 		t.Errorf("after config set: %q, want %v", got[0][0], want)
+	}
+
+	// an upgrade to v2 keeps every setting
+	lcMust(t, e.lcInstaller(t, "config-upgrade", e.bundles[v2], "upgrade", []vm.Disk{{Path: disk}}, 5*time.Minute))
+	_, got = boot(t, vm.Machine{Name: "config-boot-v2", UEFI: true, Disks: []vm.Disk{{Path: disk}}, Timeout: 3 * time.Minute}, configRE,
+		regexp.MustCompile(`^NODE-MARKER version=`+regexp.QuoteMeta(v2)+` slot=B hostname=node2\.example\.org$`))
+	if strings.Join(got[0][1:], " ") != strings.Join(want, " ") {
+		t.Errorf("after the upgrade to %s: %q, want %v", v2, got[0][0], want)
 	}
 }
 
