@@ -13,18 +13,25 @@ func TestNetworkProblemsAsGiven(t *testing.T) {
 	facts := loadProfile(t, "sata2-usbboot")
 	cases := []struct {
 		line, arg, value, msg string
+		noNICs                bool
 	}{
-		{"ip=:::::br0:dhcp storage_init=/dev/sda", "ip", ":::::br0:dhcp", "no NIC named br0"},
-		{"ip=br0:dhcp storage_init=/dev/sda", "ip", "br0:dhcp", "no NIC named br0"},
-		{"ip=192.0.2.10::192.0.2.1:24::eno9:off storage_init=/dev/sda", "ip", "192.0.2.10::192.0.2.1:24::eno9:off", "no NIC named eno9"},
-		{"BOOTIF=eno9 storage_init=/dev/sda", "BOOTIF", "eno9", "no NIC named eno9"},
-		{"bond=bond0:eno1,eno7 storage_init=/dev/sda", "bond", "bond0:eno1,eno7", "no NIC named eno7"},
-		{"ip=192.0.2.10::192.0.2.1:24::eno1:off ip=eno1:dhcp6:1000 storage_init=/dev/sda", "ip", "eno1:dhcp6:1000", "IPv6 needs at least 1280"},
+		{"ip=dhcp storage_init=/dev/sda", "BOOTIF", "", "not given (as BOOTIF=link): no NIC to choose from", true},
+		{"ip=:::::br0:dhcp storage_init=/dev/sda", "ip", ":::::br0:dhcp", "no NIC named br0", false},
+		{"ip=br0:dhcp storage_init=/dev/sda", "ip", "br0:dhcp", "no NIC named br0", false},
+		{"ip=192.0.2.10::192.0.2.1:24::eno9:off storage_init=/dev/sda", "ip", "192.0.2.10::192.0.2.1:24::eno9:off", "no NIC named eno9", false},
+		{"BOOTIF=eno9 storage_init=/dev/sda", "BOOTIF", "eno9", "no NIC named eno9", false},
+		{"bond=bond0:eno1,eno7 storage_init=/dev/sda", "bond", "bond0:eno1,eno7", "no NIC named eno7", false},
+		{"ip=192.0.2.10::192.0.2.1:24::eno1:off ip=eno1:dhcp6:1000 storage_init=/dev/sda", "ip", "eno1:dhcp6:1000", "IPv6 needs at least 1280", false},
 	}
+	noNICs := Facts{Disks: facts.Disks}
 	for _, c := range cases {
 		t.Run(c.line, func(t *testing.T) {
 			cfg, ps := ParseCmdline(c.line)
-			p := MakePlan(cfg, facts)
+			f := facts
+			if c.noNICs {
+				f = noNICs
+			}
+			p := MakePlan(cfg, f)
 			p.Problems = append(ps, p.Problems...)
 			n := 0
 			for _, pr := range p.Problems {
@@ -38,7 +45,11 @@ func TestNetworkProblemsAsGiven(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("%d problems say %q, want 1:\n%s", n, c.msg, p.Problems.Error())
 			}
-			if want := c.arg + "=" + c.value + ": "; !strings.Contains(p.Text(), want) {
+			want := c.arg + "=" + c.value + ": "
+			if c.value == "" {
+				want = c.arg + ": "
+			}
+			if !strings.Contains(p.Text(), want) {
 				t.Errorf("the plan text lacks %q:\n%s", want, p.Problems.Error())
 			}
 			js, err := json.Marshal(p)

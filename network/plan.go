@@ -197,9 +197,14 @@ func (b *builder) fail(format string, a ...any) {
 
 // failArg reports a problem of one argument, arg being key=value as
 // given ("ip=:::::br0:dhcp"); an arg that is no key=value (a summary such
-// as "no BOOTIF=") prefixes the message.
+// as "no BOOTIF=") prefixes the message; "no BOOTIF= ..." is BOOTIF's.
 func (b *builder) failArg(arg, format string, a ...any) {
 	msg := fmt.Sprintf(format, a...)
+	if rest, ok := strings.CutPrefix(arg, "no BOOTIF= "); ok {
+		// BOOTIF not given: the problem is BOOTIF's, as chosen without it
+		b.add(&ArgError{Arg: "BOOTIF", Msg: "not given " + rest + ": " + msg})
+		return
+	}
 	k, v, ok := strings.Cut(arg, "=")
 	if !ok || k == "" || strings.ContainsAny(k, " (") {
 		b.fail("%s: %s", arg, msg)
@@ -225,7 +230,12 @@ type ArgError struct {
 	Msg   string
 }
 
-func (e *ArgError) Error() string { return e.Arg + "=" + e.Value + ": " + e.Msg }
+func (e *ArgError) Error() string {
+	if e.Value == "" {
+		return e.Arg + ": " + e.Msg
+	}
+	return e.Arg + "=" + e.Value + ": " + e.Msg
+}
 
 func (b *builder) nic(name string) (NIC, bool) {
 	for _, n := range b.nics {
@@ -397,6 +407,7 @@ func (b *builder) settleTop() {
 		if v := b.virt[name]; v.kind == KindBridge && len(v.lowers) == 0 {
 			v.lowers = []string{dev}
 			b.checkLower(v, dev)
+			b.p.Reason += "; the port of " + name + " (bare bridge: on the management NIC)"
 		}
 	}
 	if b.top == "" {

@@ -250,7 +250,11 @@ func (b *builder) addrs(groups []*ipGroup) {
 				b.addIP(&scratch, ip)
 			}
 			if (len(g.ips) > 0 || cfg.IPv6 != "") && !b.deviceFailed {
-				b.fail("ip=/ipv6=: no management interface (give BOOTIF=)")
+				arg := "ipv6=" + cfg.IPv6
+				if len(g.ips) > 0 {
+					arg = ipArg(g.ips[0])
+				}
+				b.failArg(arg, "no management interface (give BOOTIF=)")
 			}
 			continue
 		}
