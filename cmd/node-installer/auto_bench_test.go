@@ -30,29 +30,11 @@ func BenchmarkAutoPeakRSS(b *testing.B) {
 		b.Skip("needs mkfs.ext4")
 	}
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "node-installer")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := benchBinary(b, dir)
 	hwm := map[int64]int64{}
 	for _, gib := range []int64{2, 4} {
-		bundle := filepath.Join(dir, "media"+strconv.FormatInt(gib, 10))
-		if err := media.BuildDemo(bundle, "3.0.0"); err != nil {
-			b.Fatal(err)
-		}
-		writeRandom(b, filepath.Join(bundle, "root.squashfs"), gib<<30)
-		if err := media.Create(bundle, "node", "3.0.0", "bench"); err != nil {
-			b.Fatal(err)
-		}
-		if err := media.SignBundle(bundle, media.DemoSigner()); err != nil {
-			b.Fatal(err)
-		}
-		disk := filepath.Join(dir, "disk.img")
-		os.Remove(disk)
-		if err := os.WriteFile(disk, nil, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		os.Truncate(disk, 16<<30)
+		bundle := benchBundle(b, filepath.Join(dir, "media"+strconv.FormatInt(gib, 10)), gib)
+		disk := benchDisk(b, filepath.Join(dir, "disk.img"))
 		cmdline := "storage_init=" + disk + " storage_vol=256:0:" + strconv.FormatInt(gib*1024+64, 10) + ":16:256:-1"
 		start := time.Now()
 		own, tree := runMeasured(b, bin, "auto", "--cmdline", cmdline, "--media", bundle, "--trust-key", filepath.Join(embeddedKeysDir, "demo.pub"), "--disk", disk, "--log", filepath.Join(dir, "install.log"))
@@ -71,6 +53,48 @@ func BenchmarkAutoPeakRSS(b *testing.B) {
 	if hwm[4] > hwm[2]+8<<10 {
 		b.Errorf("peak RSS grows with the image: %d KiB for 2 GiB, %d KiB for 4 GiB", hwm[2], hwm[4])
 	}
+}
+
+// benchBinary builds the installer into dir.
+func benchBinary(b *testing.B, dir string) string {
+	b.Helper()
+	bin := filepath.Join(dir, "node-installer")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// benchBundle makes a signed bundle in dir with a gib GiB incompressible
+// root image.
+func benchBundle(b *testing.B, dir string, gib int64) string {
+	b.Helper()
+	if err := media.BuildDemo(dir, "3.0.0"); err != nil {
+		b.Fatal(err)
+	}
+	writeRandom(b, filepath.Join(dir, "root.squashfs"), gib<<30)
+	if err := media.Create(dir, "node", "3.0.0", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	if err := media.SignBundle(dir, media.DemoSigner()); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// benchDisk makes a new empty 16 GiB sparse image file at path.
+func benchDisk(b *testing.B, path string) string {
+	b.Helper()
+	os.Remove(path)
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(16 << 30); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
 
 // writeRandom writes size incompressible bytes.
