@@ -48,6 +48,34 @@ var installSteps = []struct {
 	{"finish", 0.02},
 }
 
+// uninstallSteps are the steps of an uninstall (and a reinstall's wipe)
+// on each disk, then once "report".
+var uninstallSteps = []string{"open", "marker", "remove-entries", "remove-files", "firmware-entries", "wipe-signatures", "wipe-table"}
+
+// upgradeSteps are the steps of an upgrade into the spare slot.
+var upgradeSteps = []string{"open", "marker", "remove-old-entries", "write-slot", "write-kernel", "write-initrd", "write-version", "commit", "finish"}
+
+// Steps are the names of the steps a run of p takes, in order, each once:
+// the TUI lists them before they start. A run may skip one (an upgrade
+// that only finishes) or, on several disks, repeat them.
+func (p Plan) Steps() []string {
+	var out []string
+	switch p.Action {
+	case ActionUpgrade:
+		return append(out, upgradeSteps...)
+	case ActionUninstall:
+		return append(append(out, uninstallSteps...), "report")
+	case ActionReinstall:
+		if p.Wipe != nil {
+			out = append(append(out, uninstallSteps...), "report")
+		}
+	}
+	for _, s := range installSteps {
+		out = append(out, s.name)
+	}
+	return out
+}
+
 // progress emits the step events of a run with the fraction of the whole.
 type progress struct {
 	sink  event.Sink

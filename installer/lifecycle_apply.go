@@ -41,6 +41,15 @@ func stepWeight(name string) float64 {
 	return 1
 }
 
+// stepsWeight is the weight of the steps named.
+func stepsWeight(names []string) float64 {
+	w := 0.0
+	for _, n := range names {
+		w += stepWeight(n)
+	}
+	return w
+}
+
 func (s *stepper) fraction(within float64) float64 {
 	if s.expect <= 0 {
 		return 0

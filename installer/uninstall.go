@@ -80,9 +80,8 @@ func UninstallDisks(ctx context.Context, set DiskSet, o UninstallOptions, sink e
 	if sink == nil {
 		sink = event.Discard{}
 	}
-	// per disk: open, marker, entries, files, firmware entries,
-	// signatures, table; then the report
-	st := &stepper{sink: sink, expect: float64(7*len(set.Disks) + 1)}
+	// uninstallSteps on each disk, then the report
+	st := &stepper{sink: sink, expect: stepsWeight(uninstallSteps)*float64(len(set.Disks)) + 1}
 	rep := UninstallReport{Skipped: set.Skipped}
 	if len(set.Problems) > 0 {
 		st.start("check", "uninstall disk set")

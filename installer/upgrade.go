@@ -43,9 +43,7 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 	if sink == nil {
 		sink = event.Discard{}
 	}
-	// open, marker, remove-old-entries, the slot, kernel, initrd,
-	// version, commit, finish
-	st := &stepper{sink: sink, expect: 6 + stepWeight("write-slot") + stepWeight("write-kernel") + stepWeight("write-initrd")}
+	st := &stepper{sink: sink, expect: stepsWeight(upgradeSteps)}
 	st.start("open", "claim "+d.Path)
 	h, err := claimDisk(d.Path)
 	if err != nil {

@@ -31,6 +31,9 @@ type PlanView struct {
 	// set); Uninstall the disks an uninstall clears.
 	Wipe      []storage.Disk
 	Uninstall []storage.Disk
+	// Steps are the run's steps in order (installer.Plan.Steps): the
+	// Progress page lists those still to come.
+	Steps []string
 }
 
 // Backend is everything the TUI needs done outside the screen. The command

@@ -66,10 +66,28 @@ func (p *progress) validate(*App) []FieldError {
 	return []FieldError{{"Progress", "the run is not over yet"}}
 }
 
-func (p *progress) reset() {
+// reset clears the page for a run whose steps are planned: they are
+// listed from the start, "[ ]" until they run.
+func (p *progress) reset(planned []string) {
 	p.order, p.state, p.bar.frac, p.bar.label = nil, map[string]string{}, 0, ""
-	p.steps.SetText("")
+	for _, s := range planned {
+		if _, dup := p.state[s]; !dup {
+			p.order = append(p.order, s)
+			p.state[s] = "todo"
+		}
+	}
+	p.steps.SetText(p.stepList())
 	p.tail.SetText("")
+}
+
+// stepList is the step list: done, running, failed, still to come.
+func (p *progress) stepList() string {
+	var b strings.Builder
+	for _, s := range p.order {
+		mark := map[string]string{"todo": "[-]" + tview.Escape("[ ]"), "run": "[yellow]" + tview.Escape("[>]"), "ok": "[green]" + tview.Escape("[x]"), "fail": "[red]" + tview.Escape("[!]")}[p.state[s]]
+		fmt.Fprintf(&b, "%s[-] %s\n", mark, tview.Escape(s))
+	}
+	return b.String()
 }
 
 // apply shows a batch of events (UI goroutine).
@@ -82,8 +100,10 @@ func (p *progress) apply(evs []event.Event) {
 			p.app.touched = true // from here on the disks may hold writes
 		}
 		if e.Step != "" {
-			if _, ok := p.state[e.Step]; !ok {
-				p.order = append(p.order, e.Step)
+			if st, ok := p.state[e.Step]; !ok || st == "todo" {
+				if !ok {
+					p.order = append(p.order, e.Step)
+				}
 				p.state[e.Step] = "run"
 			}
 			switch e.Kind {
@@ -106,12 +126,7 @@ func (p *progress) apply(evs []event.Event) {
 			p.app.log.add(eventLine(e))
 		}
 	}
-	var b strings.Builder
-	for _, s := range p.order {
-		mark := map[string]string{"run": "[yellow]" + tview.Escape("[>]"), "ok": "[green]" + tview.Escape("[x]"), "fail": "[red]" + tview.Escape("[!]")}[p.state[s]]
-		fmt.Fprintf(&b, "%s[-] %s\n", mark, tview.Escape(s))
-	}
-	p.steps.SetText(b.String())
+	p.steps.SetText(p.stepList())
 	_, _, _, h := p.tail.GetInnerRect()
 	if h < 5 {
 		h = 15
@@ -137,7 +152,7 @@ func (a *App) start() {
 	}
 	a.cfg = cfg
 	p := a.pages[pgProgress].(*progress)
-	p.reset()
+	p.reset(a.pages[pgConfirm].(*confirm).pv.Steps)
 	a.hist = nil
 	a.show(pgProgress)
 	q := newEventQueue(512)

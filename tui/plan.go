@@ -8,7 +8,7 @@ import (
 // installer's pure planning (installer.MakePlan): no I/O.
 func PlanFacts(cfg installer.Config, facts installer.Facts) PlanView {
 	p := installer.MakePlan(cfg, facts)
-	pv := PlanView{Text: p.Text(), Layout: p.Layout, Problems: p.Problems}
+	pv := PlanView{Text: p.Text(), Layout: p.Layout, Problems: p.Problems, Steps: p.Steps()}
 	if p.Wipe != nil {
 		pv.Wipe = p.Wipe.Disks
 	}
