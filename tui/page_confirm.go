@@ -82,7 +82,7 @@ func insecureLine(m MediaInfo) string {
 	if !m.Insecure {
 		return ""
 	}
-	return "[red]Media NOT VERIFIED: " + tview.Escape(m.Signature) + "[-]\n"
+	return "[red]Media: " + tview.Escape(m.Signature) + "[-]\n"
 }
 
 // confirmText is the Confirm page's text: problems first, then the disks
