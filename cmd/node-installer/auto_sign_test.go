@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -227,4 +228,67 @@ func diskDigest(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestAutoSignatureRefusalsOnLoopDevice: the refusals of
+// TestAutoSignedMediaFreshInstall on a real block device (a loop device
+// holding a pattern): exit 4 naming what failed, the device's bytes
+// unchanged.
+func TestAutoSignatureRefusalsOnLoopDevice(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: attaches a loop device")
+	}
+	fx := newAutoFixture(t)
+	backing := filepath.Join(fx.dir, "loop.img")
+	if err := vm.CreateSparse(backing, 3*vm.GiB); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.FillPattern(backing, 9, 1<<20, 0, vm.GiB, 3*vm.GiB-(1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("losetup", "--find", "--show", backing).Output()
+	if err != nil {
+		t.Skipf("no loop device: %v", err)
+	}
+	loop := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command("losetup", "-d", loop).Run() })
+	before := diskDigest(t, backing)
+	_, otherPub := newSigner(t, fx.dir, "other")
+	// This host boots with BIOS; the node needs UEFI: a recorded UEFI
+	// machine, its disks replaced by the loop device.
+	profile, err := filepath.Abs("../../installer/testdata/profiles/virtio-1disk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		tamper func()
+		want   string
+	}{
+		{"manifest changed", func() {
+			p := filepath.Join(fx.bundle, media.ManifestName)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(b, []byte(`"release": "demo"`), []byte(`"release": "dem0"`), 1), 0o644)
+		}, "manifest.json does not match its signature"},
+		{"signed by an untrusted key", func() {
+			s, _ := newSigner(t, fx.dir, "mallory")
+			media.SignBundle(fx.bundle, s)
+		}, "which is not one of the"},
+		{"unsigned", func() { os.Remove(filepath.Join(fx.bundle, media.SignatureName)) }, "manifest.json is not signed"},
+	} {
+		if err := media.BuildDemo(fx.bundle, "2.0.1"); err != nil {
+			t.Fatal(err)
+		}
+		c.tamper()
+		var buf bytes.Buffer
+		code, _ := autoMain([]string{"--cmdline", "storage_init=" + loop + smallVols, "--media", fx.bundle, "--disk", loop,
+			"--facts", profile, "--trust-key", otherPub, "--log", fx.log}, &buf, &buf)
+		if code != installer.ExitMedia || !strings.Contains(buf.String(), c.want) {
+			t.Errorf("%s: exit %d, want %d and %q:\n%s", c.name, code, installer.ExitMedia, c.want, buf.String())
+		}
+		exec.Command("blockdev", "--flushbufs", loop).Run()
+		if diskDigest(t, backing) != before {
+			t.Fatalf("%s: the loop device changed", c.name)
+		}
+	}
 }
