@@ -94,6 +94,7 @@ var argAliases = map[string]string{
 	"bond_setup":             "bond",
 	"management_server_port": "management_port",
 	"nameserver":             "dns", // dracut's; repeatable like dns=
+	"ksdevice":               "BOOTIF", // anaconda's (IFNAME, MAC, link; bootif = use BOOTIF)
 }
 
 func init() {

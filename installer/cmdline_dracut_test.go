@@ -116,6 +116,8 @@ func TestDracutNetworkGrammar(t *testing.T) {
 			"ifname=mgmt:52:54:00:12:34:03 BOOTIF=01-52-54-00-12-34-03 ip=dhcp", "mgmt", "mgmt", "mgmt nic was ens5", "mgmt dhcp"},
 		{"ifname= twice the same and upper-case MAC",
 			"ifname=mgmt:52:54:00:12:34:03 ifname=mgmt:52:54:00:12:34:03 ip=mgmt:dhcp", "mgmt", "mgmt", "mgmt nic was ens5", "mgmt dhcp"},
+		{"ip= naming the NIC by its MAC (NetworkManager's initrd form)",
+			"ip=192.0.2.5:::24::52-54-00-12-34-04:none", "ens6", "ens6", "ens6 nic", "ens6 192.0.2.5/24"},
 		{"ifname= for a MAC no NIC has renames nothing",
 			"ifname=spare:52:54:00:99:99:99 ip=ens3:dhcp", "ens3", "ens3", "ens3 nic", "ens3 dhcp"},
 	}
@@ -164,6 +166,8 @@ func TestDracutNetworkRefused(t *testing.T) {
 		{"bond name twice", "bond=bond0:ens3,ens4 bond=bond0:ens5,ens6", "bond", "bond0:ens5,ens6", "bond0 is already defined by bond=bond0:ens3,ens4"},
 		{"slave of two bonds", "bond=bond0:ens3,ens4 bond=bond1:ens4,ens5 ip=bond0:dhcp", "bond", "bond1:ens4,ens5", "ens4 is already a port of bond0"},
 		{"bootdev unknown", "bootdev=ens9 ip=dhcp", "bootdev", "ens9", "no interface named ens9"},
+		{"ip= MAC no NIC has", "ip=192.0.2.5:::24::52-54-00-99-99-99:none", "ip", "192.0.2.5:::24::52-54-00-99-99-99:none", "no NIC with MAC 52:54:00:99:99:99"},
+		{"team refused", "team=team0:ens3,ens4 ip=team0:dhcp", "team", "team0:ens3,ens4", "use bond="},
 		{"ifname MAC malformed", "ifname=net1:52:54:00:12:34", "ifname", "net1:52:54:00:12:34", "expects <name>:<MAC>"},
 		{"ifname one MAC two names", "ifname=a:52:54:00:12:34:01 ifname=b:52:54:00:12:34:01", "ifname", "b:52:54:00:12:34:01", "is already named a"},
 		{"ifname name taken by another NIC", "ifname=ens4:52:54:00:12:34:01 ip=ens4:dhcp", "ifname", "ens4:52:54:00:12:34:01", "would both be named ens4"},

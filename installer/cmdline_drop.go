@@ -56,6 +56,7 @@ var refusedArgs = map[string]string{
 	"iscsi_init":        "iSCSI install targets are not implemented: remove iscsi_init (and iscsi_install, iscsi_server, iscsi_target_name)",
 	"iscsi_server":      "iSCSI install targets are not implemented: remove iscsi_server (and iscsi_install, iscsi_init, iscsi_target_name)",
 	"iscsi_target_name": "iSCSI install targets are not implemented: remove iscsi_target_name (and iscsi_install, iscsi_init, iscsi_server)",
+	"team":              "team devices (teamd) are not supported: use bond=NAME:PORT,PORT[:OPTIONS] with the matching mode (the team's activebackup is mode=active-backup, lacp is mode=802.3ad)",
 }
 
 // dropReason tells why a parameter that no handler consumed is not

@@ -139,7 +139,7 @@ func parseDracutIP(f []string) (network.IP, *ovirtIP, error) {
 		return ip, nil, fmt.Errorf("autoconf %q: expects none, off, dhcp, dhcp6, auto6, on or any", f[6])
 	}
 	if ip.Iface != "" {
-		if err := network.CheckIfname(ip.Iface); err != nil {
+		if err := network.CheckIPIface(ip.Iface); err != nil {
 			return ip, nil, err
 		}
 	}

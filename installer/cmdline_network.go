@@ -30,6 +30,9 @@ var networkHandlers = map[string]argHandler{
 // bootIf reads BOOTIF (stored as given; derive normalises the MAC).
 func (p *argParser) bootIf(prm cmdline.Param) {
 	const field = "network.bootif"
+	if prm.Key == "ksdevice" && strings.EqualFold(prm.Value, "bootif") {
+		return // anaconda's "the NIC BOOTIF names": BOOTIF decides
+	}
 	if first, dup := p.seen[prm.Key]; dup {
 		// The same MAC in another form (pxelinux's 01-... and a
 		// template's aa:bb:...) is one BOOTIF, not a conflict.

@@ -292,6 +292,10 @@ var validCases = []struct {
 	}},
 	{"ifname upper-case MAC", "ifname=mgmt:52:54:00:AB:CD:EF", func(c *Config) { c.Network.Ifnames = []network.Ifname{{Name: "mgmt", MAC: "52:54:00:ab:cd:ef"}} }},
 	{"bootdev", "bootdev=bond0", func(c *Config) { c.Network.BootDev = "bond0" }},
+	{"ksdevice is anaconda's BOOTIF", "ksdevice=eth1", func(c *Config) { c.Network.BootIf = "eth1" }},
+	{"ksdevice=bootif leaves it to BOOTIF", "ksdevice=bootif BOOTIF=01-52-54-00-12-34-56", func(c *Config) {
+		c.Network.BootIf, c.Network.BootIfMAC = "01-52-54-00-12-34-56", "52:54:00:12:34:56"
+	}},
 	{"bond with oVirt comma options and mtu", "bond=bond1:ens1f0,ens1f1:mode=802.3ad,miimon=100,xmit_hash_policy=layer3+4:9000", func(c *Config) {
 		c.Network.Bond = &network.Bond{Name: "bond1", Slaves: []string{"ens1f0", "ens1f1"}, Options: "mode=802.3ad miimon=100 xmit_hash_policy=layer3+4", MTU: 9000}
 	}},

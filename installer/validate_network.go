@@ -80,7 +80,7 @@ func (v *validator) ips(n *network.Config) {
 	for i, ip := range n.IPs {
 		f := fmt.Sprintf("network.ips[%d]", i)
 		if ip.Iface != "" {
-			if err := network.CheckIfname(ip.Iface); err != nil {
+			if err := network.CheckIPIface(ip.Iface); err != nil {
 				v.add(f+".iface", "%v", err)
 			}
 		}

@@ -272,6 +272,7 @@ func (b *builder) build() (Plan, error) {
 	b.p.DNS = append(b.p.DNS, cfg.DNS...)
 	b.checkNTP()
 	b.renameNICs()
+	b.ifacesByMAC()
 	b.defineVirt()
 	if cfg.Layout != "" && cfg.Layout != "direct" && cfg.Layout != "bridged" {
 		b.failArg("network_layout="+cfg.Layout, "expected direct or bridged")

@@ -87,6 +87,35 @@ func (b *builder) renameNICs() {
 	b.nics = nics
 }
 
+// ifacesByMAC resolves an ip= whose interface field is a MAC (dracut and
+// NetworkManager's initrd generator take ip=...::52-54-00-12-34-62:none):
+// the NIC with that MAC.
+func (b *builder) ifacesByMAC() {
+	var ips []IP
+	for _, ip := range b.cfg.IPs {
+		mac := ""
+		if ip.Iface != "" && !b.hasNIC(ip.Iface) {
+			mac = NormalizeMAC(ip.Iface)
+		}
+		if mac == "" {
+			ips = append(ips, ip)
+			continue
+		}
+		found := false
+		for _, n := range b.nics {
+			if NormalizeMAC(n.MAC) == mac && !n.Loopback {
+				ip.Iface, found = n.Name, true
+				ips = append(ips, ip)
+				break
+			}
+		}
+		if !found { // reported here, and not again as an unknown name
+			b.failArg(ipArg(ip), "no NIC with MAC %s; NICs: %s", mac, b.nicList())
+		}
+	}
+	b.cfg.IPs = ips
+}
+
 // defineVirt reads every bond=, vlan=NAME:PARENT and bridge= into the
 // table of virtual links and checks each names what exists.
 func (b *builder) defineVirt() {

@@ -45,6 +45,16 @@ func CheckHostname(h string) error {
 	return nil
 }
 
+// CheckIPIface checks the interface field of an ip=: an interface name
+// or, as dracut and NetworkManager's initrd generator take it, the NIC's
+// MAC in the dash form (52-54-00-12-34-62: ':' separates the fields).
+func CheckIPIface(n string) error {
+	if strings.Count(n, "-") == 5 && NormalizeMAC(n) != "" {
+		return nil
+	}
+	return CheckIfname(n)
+}
+
 // CheckIfname accepts what the kernel accepts as an interface name
 // (dev_valid_name: 1-15 bytes, not "." or "..", no '/', ':' or
 // whitespace), less the characters that cannot survive the kernel
