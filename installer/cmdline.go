@@ -93,7 +93,7 @@ var argAliases = map[string]string{
 	"ovirt_swap_encrypt":     "swap_encrypt",
 	"bond_setup":             "bond",
 	"management_server_port": "management_port",
-	"nameserver":             "dns", // dracut's; repeatable like dns=
+	"nameserver":             "dns",    // dracut's; repeatable like dns=
 	"ksdevice":               "BOOTIF", // anaconda's (IFNAME, MAC, link; bootif = use BOOTIF)
 }
 
