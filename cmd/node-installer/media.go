@@ -8,20 +8,23 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"node-installer/installer"
 	"node-installer/installer/bootmedia"
+	"node-installer/installer/media"
 	"node-installer/internal/live"
 )
 
 func init() {
-	commands["media"] = command{summary: "media build|inspect|customize: bootable hybrid ISO/USB image and PXE set from a media bundle", run: runMedia}
+	commands["media"] = command{summary: "media build|inspect|customize|verify: bootable hybrid ISO/USB image and PXE set from a media bundle", run: runMedia}
 }
 
 func runMedia(args []string) int {
 	const use = "usage: node-installer media build --bundle DIR [--out DIR] [flags]\n" +
 		"       node-installer media inspect ISO|PXEDIR [--json]\n" +
 		"       node-installer media customize ISO|PXEDIR [--out ISO] [--answer FILE | --remove-answer] [--karg ARG]... [--remove-karg ARG]... [--default ID] [--timeout S] [--pxe-base URL]\n" +
+		"       node-installer media verify BUNDLE-DIR\n" +
 		"(media SUBCOMMAND --help: the flags)"
 	sub := ""
 	if len(args) > 0 {
@@ -33,6 +36,8 @@ func runMedia(args []string) int {
 		return runMediaInspect(args[1:])
 	case "customize":
 		return runMediaCustomize(args[1:])
+	case "verify":
+		return runMediaVerify(args[1:])
 	default:
 		if wantsHelp(args) {
 			fmt.Println(use)
@@ -116,7 +121,7 @@ func parseMediaFlags(fs *flag.FlagSet, args []string) (path string, code int, st
 		path = ""
 	}
 	if path == "" {
-		fmt.Fprintf(os.Stderr, "%s: name one ISO/USB image or PXE set folder\n", fs.Name())
+		fmt.Fprintf(os.Stderr, "%s: name one image or folder\n", fs.Name())
 		return "", 2, true
 	}
 	return path, 0, false
@@ -201,5 +206,35 @@ func runMediaCustomize(args []string) int {
 		dst = path
 	}
 	fmt.Printf("%s: default %s, timeout %d s, answer file %v, extra arguments %q\n", dst, o.DefaultID(), o.TimeoutSec(), o.Answer, o.Args)
+	return 0
+}
+
+// runMediaVerify reads every file of a bundle folder once and checks it
+// against the manifest: the live system runs it on its boot medium
+// before the installer starts (a damaged CD or stick is found before
+// anything is written).
+func runMediaVerify(args []string) int {
+	fs := flag.NewFlagSet("media verify", flag.ContinueOnError)
+	path, code, stop := parseMediaFlags(fs, args)
+	if stop {
+		return code
+	}
+	start := time.Now()
+	b, err := media.Open(path)
+	if err == nil {
+		err = b.Verify()
+	}
+	if err != nil {
+		for _, l := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(os.Stderr, "media verify: %s\n", l)
+		}
+		return 1
+	}
+	var total int64
+	for _, f := range b.Manifest.Files {
+		total += f.Size
+	}
+	fmt.Printf("media verify: %s: %s %s, %d files (%.1f MiB) match the manifest (%.1fs)\n", path, b.Manifest.Product, b.Manifest.Version,
+		len(b.Manifest.Files), float64(total)/(1<<20), time.Since(start).Seconds())
 	return 0
 }

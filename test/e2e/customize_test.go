@@ -166,3 +166,15 @@ func TestMediaCustomize(t *testing.T) {
 	e.checkInstalled(t, disk)
 	bootsInto(t, "media-auto-installed", disk, "", "node5.example.org")
 }
+
+// automatedISO writes a copy of iso to out with answer embedded and the
+// Automated serial entry as the default after 1 s; the run powers off.
+func (e *env) automatedISO(t *testing.T, iso, out, answer string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "answer.yaml")
+	if err := os.WriteFile(path, []byte(answer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, e.binary, "media", "customize", iso, "--out", out, "--answer", path,
+		"--karg", "node.after=poweroff", "--default", "automated-serial", "--timeout", "1")
+}

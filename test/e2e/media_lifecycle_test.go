@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,12 +23,8 @@ func TestMediaUpgrade(t *testing.T) {
 	disk := e.lcInstalledV1(t, "node8.example.org")
 	m := e.mediaOf(t, v2, vm.KernelFlavor())
 	dir := t.TempDir()
-	iso, answer := filepath.Join(dir, "upgrade.iso"), filepath.Join(dir, "answer.yaml")
-	if err := os.WriteFile(answer, []byte("action: upgrade\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, e.binary, "media", "customize", m.ISO, "--out", iso, "--answer", answer,
-		"--karg", "node.after=poweroff", "--default", "automated-serial", "--timeout", "1")
+	iso := filepath.Join(dir, "upgrade.iso")
+	e.automatedISO(t, m.ISO, iso, "action: upgrade\n")
 	res, _ := boot(t, vm.Machine{Name: "media-upgrade", UEFI: true, CDROM: iso, Disks: []vm.Disk{{Path: disk, Serial: "NODE0001"}},
 		Timeout: 4 * time.Minute, StopOn: append([]string{"The node stays here", "Welcome"}, vm.DefaultStopOn...)})
 	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -27,13 +26,9 @@ func TestMediaUSB(t *testing.T) {
 	m := e.mediaOf(t, v1, "amd64")
 	start := time.Now()
 	dir := t.TempDir()
-	stick, answer := filepath.Join(dir, "stick.img"), filepath.Join(dir, "answer.yaml")
-	if err := os.WriteFile(answer, []byte("action: install\nstorage:\n  init: true\n"+
-		"host:\n  adminpw: '"+adminHash+"'\nnetwork:\n  hostname: node7.example.org\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, e.binary, "media", "customize", m.ISO, "--out", stick, "--answer", answer,
-		"--karg", "node.after=poweroff", "--default", "automated-serial", "--timeout", "1")
+	stick := filepath.Join(dir, "stick.img")
+	e.automatedISO(t, m.ISO, stick, "action: install\nstorage:\n  init: true\n"+
+		"host:\n  adminpw: '"+adminHash+"'\nnetwork:\n  hostname: node7.example.org\n")
 	before, err := vm.Digest(stick)
 	if err != nil {
 		t.Fatal(err)

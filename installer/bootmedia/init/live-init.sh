@@ -4,7 +4,8 @@
 # find the boot medium by its volume label (root=live:CDLABEL=...) and
 # mount it read-only at /run/initramfs/live (the installer takes the
 # bundle from there and never offers that device), then hand PID 1 to
-# node-installer. "single" starts a rescue shell first. A PXE boot has no
+# node-installer. "single" starts a rescue shell first. The bundle on
+# the medium is checked against its manifest first (rd.live.check=0 skips). A PXE boot has no
 # root=live: the bundle comes from node.media.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
@@ -46,6 +47,20 @@ if [ -n "$label" ]; then
   done
   if [ -n "$found" ]; then
     echo "live: boot medium $found (label $label) mounted at $live"
+    check=1
+    for a in $(cat /proc/cmdline); do
+      case "$a" in rd.live.check=0|rd.live.check=no|rd.live.check=off) check= ;; esac
+    done
+    # a damaged CD or stick (or a bundle changed after the build) is found
+    # before the installer starts, so nothing is written from it
+    if [ -n "$check" ] && [ -f "$live/node/manifest.json" ]; then
+      echo "live: checking the medium's bundle against its manifest (rd.live.check=0 skips this)"
+      if ! /bin/node-installer media verify "$live/node"; then
+        echo "live: the boot medium is damaged or does not match its manifest: the installer is not started and nothing was written"
+        echo "live: write the image again (or use another medium) and boot again; a shell follows"
+        while :; do setsid -c sh -l || sh -l; sleep 1; done
+      fi
+    fi
   else
     echo "live: no boot medium with label $label found (the installer looks for node.media)"
   fi
