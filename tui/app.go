@@ -71,13 +71,14 @@ type page interface {
 
 // App is the installer TUI: pages over a working copy of the Config.
 type App struct {
-	opts  Options
-	tv    *tview.Application
-	outer *tview.Pages // main layout + modal dialogs
-	body  *tview.Pages
-	head  *tview.TextView
-	errs  *tview.TextView
-	foot  *tview.TextView
+	opts   Options
+	tv     *tview.Application
+	outer  *tview.Pages // main layout + modal dialogs
+	layout *tview.Flex  // header, page, messages, footer
+	body   *tview.Pages
+	head   *tview.TextView
+	errs   *tview.TextView
+	foot   *tview.TextView
 
 	fd    FormData
 	cfg   installer.Config // the Config of the last successful ToConfig
@@ -134,12 +135,12 @@ func New(opts Options) *App {
 	a.foot.SetBackgroundColor(colText)
 	a.foot.SetTextColor(colBG)
 	a.body = tview.NewPages()
-	layout := tview.NewFlex().SetDirection(tview.FlexRow).
+	a.layout = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(a.head, 1, 0, false).
 		AddItem(a.body, 0, 1, true).
 		AddItem(a.errs, 2, 0, false).
 		AddItem(a.foot, 1, 0, false)
-	a.outer = tview.NewPages().AddPage("main", layout, true, true)
+	a.outer = tview.NewPages().AddPage("main", a.layout, true, true)
 	a.pages = map[pageID]page{
 		pgWelcome:  newWelcome(a),
 		pgKeyboard: newKeyboard(a),
@@ -234,6 +235,7 @@ func (a *App) show(id pageID) {
 	a.cur = id
 	p := a.pages[id]
 	a.errs.SetText("")
+	a.layout.ResizeItem(a.errs, 2, 0)
 	p.enter(a)
 	a.body.SwitchToPage(string(id))
 	a.tv.SetFocus(p.root())
@@ -283,11 +285,27 @@ func (a *App) showErrors(errs []FieldError) {
 	for _, e := range errs {
 		lines = append(lines, " "+tview.Escape(e.String()))
 	}
-	if len(lines) > 2 {
-		lines = append(lines[:1], fmt.Sprintf(" ...and %d more problems", len(lines)-1))
+	// The message area grows to show every message in full (up to
+	// maxErrRows, the page shrinks meanwhile), so no message is cut to
+	// two lines; the next page starts with two again.
+	text := strings.Join(lines, "\n")
+	rows := textRows(text, 78)
+	if len(lines) == 0 {
+		rows = 0
 	}
-	a.errs.SetText(strings.Join(lines, "\n"))
+	if rows > maxErrRows {
+		for len(lines) > 1 && textRows(strings.Join(lines, "\n"), 78) > maxErrRows-1 {
+			lines = lines[:len(lines)-1]
+		}
+		lines = append(lines, fmt.Sprintf(" ...and %d more problems", len(errs)-len(lines)))
+		text, rows = strings.Join(lines, "\n"), maxErrRows
+	}
+	a.layout.ResizeItem(a.errs, max(rows, 2), 0)
+	a.errs.SetText(text)
 }
+
+// maxErrRows is the most the message area under a page grows to.
+const maxErrRows = 8
 
 // next validates the current page and moves on.
 func (a *App) next() {

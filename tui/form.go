@@ -379,6 +379,7 @@ func validHostname(h string) bool { return network.CheckHostname(h) == nil }
 // base's). The TUI's values win over kernel args and the answer file.
 func (fd FormData) ToConfig(base installer.Config, adminHash string) (installer.Config, []FieldError) {
 	cfg := base
+	cfg.Origins = typedOver(base.Origins, fd.Choice.keepsDisks(), fd.Password != "")
 	var errs []FieldError
 	switch fd.Choice {
 	case ChoiceInstall:
@@ -433,4 +434,22 @@ func (fd FormData) ToConfig(base installer.Config, adminHash string) (installer.
 	netCfg.Ifnames, netCfg.Bonds, netCfg.VLANs, netCfg.Bridges = b.Ifnames, b.Bonds, b.VLANs, b.Bridges
 	cfg.Network = netCfg
 	return cfg, errs
+}
+
+// typedOver drops the origins of the fields the pages set: a problem
+// with a value typed here must name the page's field, not the kernel
+// argument the value replaced. keepDisks: storage and network are not
+// set by the pages (an upgrade keeps them).
+func typedOver(origins map[string]installer.Origin, keepDisks, typedPW bool) map[string]installer.Origin {
+	out := map[string]installer.Origin{}
+	for f, o := range origins {
+		typed := f == "action" || f == "host.keyboard" || f == "host.adminpw" && typedPW
+		if !keepDisks {
+			typed = typed || strings.HasPrefix(f, "storage") || strings.HasPrefix(f, "network")
+		}
+		if !typed {
+			out[f] = o
+		}
+	}
+	return out
 }

@@ -53,27 +53,30 @@ func pageHelp(id pageID) string {
 	return strings.TrimSpace(h) + "\n\n" + commonHelp
 }
 
-// showHelp opens F1's dialog for the current page: a box wider than
-// tview's modal (a third of the screen), scrollable, closed by Enter, Esc
-// or F1.
+// showHelp opens F1's dialog for the current page.
 func (a *App) showHelp() {
-	t := pageHelp(a.cur)
-	if t == "" {
-		return
+	if t := pageHelp(a.cur); t != "" {
+		a.showText("Help: "+a.pages[a.cur].title(), tview.Escape(t)+"\n\n[::b]Enter, Esc or F1 closes this help.[::-]")
 	}
+}
+
+// showText opens a box wider than tview's modal (a third of the screen),
+// scrollable, closed by Enter, Esc or F1: the help, and problems too
+// long for the two lines under a page.
+func (a *App) showText(title, text string) {
 	tv := newText()
 	tv.SetScrollable(true).SetWordWrap(true)
-	tv.SetText(tview.Escape(t) + "\n\n[::b]Enter, Esc or F1 closes this help.[::-]")
-	boxed(tv.Box, "Help: "+a.pages[a.cur].title())
-	closeHelp := func() {
-		a.outer.RemovePage("help")
+	tv.SetText(text)
+	boxed(tv.Box, title)
+	closeBox := func() {
+		a.outer.RemovePage("text")
 		a.modal = false
 		a.tv.SetFocus(a.pages[a.cur].root())
 	}
 	tv.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		switch ev.Key() {
 		case tcell.KeyEnter, tcell.KeyEscape, tcell.KeyF1:
-			closeHelp()
+			closeBox()
 			return nil
 		}
 		return ev // arrows and PgDn scroll
@@ -82,6 +85,6 @@ func (a *App) showHelp() {
 		AddItem(nil, 0, 1, false).AddItem(tv, 16, 0, true).AddItem(nil, 0, 1, false)
 	box := tview.NewFlex().AddItem(nil, 0, 1, false).AddItem(row, 72, 0, true).AddItem(nil, 0, 1, false)
 	a.modal = true
-	a.outer.AddPage("help", box, true, true)
+	a.outer.AddPage("text", box, true, true)
 	a.tv.SetFocus(tv)
 }

@@ -93,7 +93,7 @@ func confirmText(fd FormData, pv PlanView, ferrs []FieldError, facts installer.F
 		fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(e.String()))
 	}
 	for _, pr := range pv.Problems {
-		fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(pr.String()))
+		fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(problemError(pr).String()))
 	}
 	if len(ferrs)+len(pv.Problems) > 0 {
 		b.WriteString("[red]Go back and correct this: nothing will be written.[-]\n\n")
@@ -140,7 +140,7 @@ func (p *confirm) validate(a *App) []FieldError {
 		return errs
 	}
 	for _, pr := range pv.Problems {
-		errs = append(errs, FieldError{orDefault(pr.Arg, pr.Field), pr.Msg})
+		errs = append(errs, problemError(pr))
 	}
 	if a.opts.Backend.Run == nil {
 		errs = append(errs, FieldError{"Install", "this build has no engine to run the plan"})

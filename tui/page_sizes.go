@@ -92,7 +92,7 @@ func storageProblems(ps installer.Problems) []FieldError {
 	var out []FieldError
 	for _, pr := range ps {
 		if strings.HasPrefix(pr.Field, "storage") || pr.Field == "" {
-			out = append(out, FieldError{orDefault(pr.Arg, pr.Field), pr.Msg})
+			out = append(out, problemError(pr))
 		}
 	}
 	return out

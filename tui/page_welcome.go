@@ -68,7 +68,7 @@ func (p *welcome) enter(a *App) {
 		fmt.Fprintf(&b, "\n[yellow]Warning: %s.[-]", tview.Escape(w))
 	}
 	p.info.SetText(b.String())
-	p.ResizeItem(p.info, min(textRows(b.String(), 76)+2, 13), 0)
+	p.ResizeItem(p.info, min(max(textRows(b.String(), 76), 7)+2, 13), 0)
 	p.list.Clear()
 	sel := 0
 	for i, o := range p.opts {
@@ -233,11 +233,11 @@ func countNICs(nics []network.NIC) int {
 }
 
 // textRows is about how many rows text takes wrapped at width (colour
-// tags are not counted exactly; the box is sized with a row to spare).
+// tags are counted as text: a row to spare at worst).
 func textRows(text string, width int) int {
 	n := 0
 	for _, l := range strings.Split(text, "\n") {
 		n += max(1, (len(l)+width-1)/width)
 	}
-	return max(n, 7)
+	return n
 }

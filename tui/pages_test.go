@@ -633,3 +633,45 @@ func TestWelcomeHostWarnings(t *testing.T) {
 	h.press(tcell.KeyEnter)
 	h.wantPage(pgKeyboard)
 }
+
+// Problems with what was typed name the page's field; a value from a
+// kernel argument or the answer file names it as given.
+func TestProblemError(t *testing.T) {
+	for _, tt := range []struct {
+		pr   installer.Problem
+		want string
+	}{
+		{installer.Problem{Field: "storage.volumes.Swap", Msg: "too big"}, "Storage sizes, Swap: too big"},
+		{installer.Problem{Field: "network.ips[0].gateway", Msg: "outside"}, "Network: outside"},
+		{installer.Problem{Field: "network.hostname", Msg: "bad"}, "Network, hostname: bad"},
+		{installer.Problem{Field: "storage.volumes.Swap", Arg: "storage_vol", Value: ":600000", Msg: "too big"}, "storage_vol=:600000: too big"},
+		{installer.Problem{Field: "host.keyboard", Arg: "answer file line 3", Value: "xx", Msg: "unknown"}, "answer file line 3: unknown"},
+		{installer.Problem{Msg: "no disk"}, "Plan: no disk"},
+	} {
+		if got := problemError(tt.pr).String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.pr, got, tt.want)
+		}
+	}
+	cfg, _ := installer.ParseCmdline("storage_vol=:1024 hostname=pxe-node keyboard=de console=ttyS0")
+	fd := FromConfig(cfg)
+	fd.NIC, fd.BootDisk = "eno1", "/dev/sda"
+	got, _ := fd.ToConfig(cfg, "")
+	for _, f := range []string{"storage.volumes.Swap", "network.hostname", "host.keyboard"} {
+		if o, ok := got.Origins[f]; ok {
+			t.Errorf("%s still names %s although the pages set it", f, o.Arg)
+		}
+	}
+}
+
+// Many problems at once are all readable: the message area grows (it
+// showed two lines, cut).
+func TestManyProblemsReadable(t *testing.T) {
+	h := newHarness(t, testOptions())
+	h.toPage(pgNetwork)
+	h.a.fd.Hostname, h.a.fd.VLAN, h.a.fd.DNS = "-bad-", "5000", "dns.example"
+	h.a.fd.IPv4Mode, h.a.fd.IPv4Addr = "static", "192.0.2.0/24"
+	h.a.pages[pgNetwork].enter(h.a)
+	h.press(tcell.KeyF10)
+	h.wantPage(pgNetwork)
+	h.want("Hostname:", "IPv4 address: 192.0.2.0 is the network address", "VLAN:", "DNS:")
+}
