@@ -67,3 +67,31 @@ func TestApplyIfnameBridgeOfTwo(t *testing.T) {
 		t.Errorf("10-net1.link:\n%s\nwant it to end with\n%s", link, want)
 	}
 }
+
+// TestIfnameOnTheRenamedSystem: planned again on the installed system,
+// where the NIC has its ifname= name already, the rename is still listed
+// and its .link file still rendered (a group is rewritten whole: a file
+// not rendered again would be deleted, and the name lost on next boot).
+func TestIfnameOnTheRenamedSystem(t *testing.T) {
+	cfg := Config{Ifnames: []Ifname{{Name: "net1", MAC: "52:54:00:12:34:01"}}, IPs: []IP{{Iface: "net1", Method: "dhcp"}}}
+	for _, name := range []string{"ens3", "net1"} {
+		p, err := MakePlan(cfg, []NIC{{Name: name, MAC: "52:54:00:12:34:01", Carrier: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Renames) != 1 || p.Renames[0].From != name {
+			t.Errorf("probed as %s: renames %+v", name, p.Renames)
+		}
+		l, _ := p.Link("net1")
+		if want := map[string]string{"ens3": "ens3", "net1": ""}[name]; l.RenamedFrom != want {
+			t.Errorf("probed as %s: link renamed from %q, want %q", name, l.RenamedFrom, want)
+		}
+		found := false
+		for _, f := range Render(p) {
+			found = found || f.Path == LinkDir+"/10-net1.link"
+		}
+		if !found {
+			t.Errorf("probed as %s: no 10-net1.link rendered", name)
+		}
+	}
+}

@@ -71,9 +71,15 @@ func (b *builder) renameNICs() {
 	}
 	nics := slices.Clone(b.nics)
 	for i, n := range nics {
-		if to := byMAC[NormalizeMAC(n.MAC)]; to != "" && to != n.Name && !n.Loopback {
+		to := byMAC[NormalizeMAC(n.MAC)]
+		if to == "" || n.Loopback {
+			continue
+		}
+		// Listed even when the NIC has the name already (the installed
+		// system, renamed by its .link file): the file must stay.
+		b.p.Renames = append(b.p.Renames, Rename{Name: to, MAC: NormalizeMAC(n.MAC), From: n.Name})
+		if to != n.Name {
 			b.renamed[to] = n.Name
-			b.p.Renames = append(b.p.Renames, Rename{Name: to, MAC: NormalizeMAC(n.MAC), From: n.Name})
 			nics[i].Name = to
 		}
 	}

@@ -61,7 +61,11 @@ func (p Plan) Text() string {
 		}
 	}
 	for _, r := range p.Renames {
-		f("ifname: %s (%s), probed as %s: renamed live and by %s/10-%s.link on the installed system\n", r.Name, r.MAC, r.From, LinkDir, r.Name)
+		live := "probed as " + r.From + ": renamed live"
+		if r.From == r.Name {
+			live = "named so already"
+		}
+		f("ifname: %s (%s), %s, and named by %s/10-%s.link on the installed system\n", r.Name, r.MAC, live, LinkDir, r.Name)
 	}
 	f("DNS: %s\n", orNone(addrsText(p.DNS)))
 	switch {
