@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -101,11 +99,5 @@ func kernelLog() (string, error) {
 	return string(buf[:m]), nil
 }
 
-// loadKeys applies keymap on the console (kbd's loadkeys).
-func loadKeys(keymap string) error {
-	out, err := exec.Command("loadkeys", "--", keymap).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("loadkeys %s: %v: %s", keymap, err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
+// loadKeys applies keymap on the console (the installer's rule).
+func loadKeys(keymap string) error { return nodeconfig.LoadKeymap(context.Background(), keymap) }
