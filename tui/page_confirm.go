@@ -22,7 +22,7 @@ type confirm struct {
 
 func newConfirm(a *App) *confirm {
 	p := &confirm{Flex: tview.NewFlex().SetDirection(tview.FlexRow), text: newText(), form: newForm()}
-	p.text.SetScrollable(true)
+	p.text.SetScrollable(true).SetWordWrap(true) // a GUID or path is never cut in two
 	p.form.SetButtonsAlign(tview.AlignCenter)
 	p.form.SetBorderPadding(0, 0, 1, 1)
 	p.form.SetCancelFunc(a.confirmQuit)

@@ -126,14 +126,22 @@ func TestTmuxDemoInstall(t *testing.T) {
 			s.keys("Tab")
 			s.typeText("Demo-pass-12")
 			s.wait(5*time.Second, "strong")
-			s.keys("F10")
-			screen := s.wait(5*time.Second, "ERASED          disk1.img", "ERASED          disk2.img", "Erase and install")
+			// A double F10 and then a held one (key repeat): Confirm, the
+			// dialog, and nothing written; a held Enter does not answer it.
+			s.keys("F10", "F10")
+			s.keys("F10", "F10", "F10", "F10", "F10", "F10")
+			screen := s.wait(5*time.Second, "ERASED          disk1.img", "ERASED          disk2.img", "Type ERASE")
 			if strings.Contains(screen, "Demo-pass-12") {
 				t.Fatalf("the password is on the screen:\n%s", screen)
 			}
-			s.keys("F10") // twice, as a held key would: the dialog ignores it
-			s.keys("F10")
+			s.keys("Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter")
+			time.Sleep(300 * time.Millisecond)
 			s.wait(5*time.Second, "Type ERASE")
+			for _, img := range []string{"disk1.img", "disk2.img"} {
+				if d, err := storage.ProbeImage(filepath.Join(dir, img)); err != nil || d.Table != "" || len(d.Partitions) > 0 {
+					t.Fatalf("%s written before ERASE was typed: table %q, %v", img, d.Table, err)
+				}
+			}
 			time.Sleep(1100 * time.Millisecond) // the dialog ignores keys for a second
 			s.typeText("ERASE")
 			s.keys("Enter")
