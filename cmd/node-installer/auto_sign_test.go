@@ -292,3 +292,24 @@ func TestAutoSignatureRefusalsOnLoopDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoInsecureMediaWarnsWebhook: media accepted by node.insecure_media
+// is a warning event in the webhook (and the plan says NOT VERIFIED),
+// not only a console line.
+func TestAutoInsecureMediaWarnsWebhook(t *testing.T) {
+	fx := newAutoFixture(t)
+	h := newHook(t)
+	os.Remove(filepath.Join(fx.bundle, media.SignatureName))
+	code, out := fx.run(t, "storage_init="+fx.disk+smallVols+" node.insecure_media node.webhook="+h.srv.URL)
+	if code != installer.ExitOK || !strings.Contains(out, "media signature: NOT VERIFIED: node.insecure_media accepts unsigned or wrongly signed media") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.got {
+		if p.Event == "warning" && p.Step == "media" && strings.Contains(p.Message, "NOT VERIFIED (node.insecure_media): manifest.json is not signed") {
+			return
+		}
+	}
+	t.Errorf("no media warning among the %d webhook payloads", len(h.got))
+}
