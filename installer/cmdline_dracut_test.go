@@ -186,3 +186,34 @@ func TestDracutNetworkRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestDracutFormsInAnswerFile: the answer file's keys for ifname=,
+// vlan=NAME:PARENT, bridge= and bootdev= (the docs' example) plan as the
+// kernel arguments do; the kernel's bridge= replaces the file's list.
+func TestDracutFormsInAnswerFile(t *testing.T) {
+	const doc = `network:
+  ifnames: [{name: net1, mac: "52:54:00:12:34:01"}, {name: net2, mac: "52:54:00:12:34:02"}]
+  vlans: [{name: vlan0001, id: 1, parent: net2}]
+  bridges: [{name: br0, ports: [net1]}]
+  ips: [{iface: br0, method: dhcp}, {iface: vlan0001, method: static, address: 192.0.2.5/24}]
+  bootdev: br0
+`
+	cfg := Defaults()
+	if ps := LoadAnswerFile(strings.NewReader(doc), &cfg); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	p, err := network.MakePlan(cfg.Network, dracutNICs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := linkSummary(p), "net1 nic >br0 was ens3, br0 bridge, net2 nic was ens4, vlan0001 vlan 1@net2"; got != want {
+		t.Errorf("links\n got %s\nwant %s", got, want)
+	}
+	if p.Mgmt != "br0" || ipSummary(p) != "br0 dhcp, vlan0001 192.0.2.5/24" {
+		t.Errorf("management %s, addresses %s", p.Mgmt, ipSummary(p))
+	}
+	ps := ApplyCmdline(&cfg, "bridge=br1:net2")
+	if len(ps) > 0 || len(cfg.Network.Bridges) != 1 || cfg.Network.Bridges[0].Name != "br1" || len(cfg.Network.VLANs) != 1 {
+		t.Errorf("bridge= over the file: bridges %+v, vlans %+v, %v", cfg.Network.Bridges, cfg.Network.VLANs, ps)
+	}
+}
