@@ -24,7 +24,7 @@ func runMedia(args []string) int {
 	const use = "usage: node-installer media build --bundle DIR [--out DIR] [flags]\n" +
 		"       node-installer media inspect ISO|PXEDIR [--json]\n" +
 		"       node-installer media customize ISO|PXEDIR [--out ISO] [--answer FILE | --remove-answer] [--karg ARG]... [--remove-karg ARG]... [--default ID] [--timeout S] [--pxe-base URL]\n" +
-		"       node-installer media verify BUNDLE-DIR\n" +
+		"       node-installer media verify BUNDLE-DIR [--trust-key KEY.pub]...\n" +
 		"(media SUBCOMMAND --help: the flags)"
 	sub := ""
 	if len(args) > 0 {
@@ -215,12 +215,23 @@ func runMediaCustomize(args []string) int {
 // anything is written).
 func runMediaVerify(args []string) int {
 	fs := flag.NewFlagSet("media verify", flag.ContinueOnError)
+	var keys stringList
+	fs.Var(&keys, "trust-key", "also check manifest.json.sig against this public key file (repeatable); refused when no key verifies it")
 	path, code, stop := parseMediaFlags(fs, args)
 	if stop {
 		return code
 	}
 	start := time.Now()
-	b, err := media.Open(path)
+	trust := media.Trust{Insecure: true} // no keys: the signature is only reported
+	var err error
+	if len(keys) > 0 {
+		trust = media.Trust{KeysFrom: "--trust-key " + strings.Join(keys, ", ")}
+		trust.Keys, err = media.LoadKeys(false, keys...)
+	}
+	var b *media.Bundle
+	if err == nil {
+		b, err = media.OpenTrusted(path, trust)
+	}
 	if err == nil {
 		err = b.Verify()
 	}
@@ -236,5 +247,10 @@ func runMediaVerify(args []string) int {
 	}
 	fmt.Printf("media verify: %s: %s %s, %d files (%.1f MiB) match the manifest (%.1fs)\n", path, b.Manifest.Product, b.Manifest.Version,
 		len(b.Manifest.Files), float64(total)/(1<<20), time.Since(start).Seconds())
+	if len(keys) > 0 {
+		fmt.Printf("media verify: manifest %s\n", b.Verdict)
+	} else {
+		fmt.Println("media verify: signature not checked (give --trust-key KEY.pub)")
+	}
 	return 0
 }
