@@ -81,6 +81,15 @@ func TestAutoSignedMediaFreshInstall(t *testing.T) {
 			os.WriteFile(filepath.Join(fx.bundle, media.SignatureName), b, 0o644)
 			return nil
 		}, "", installer.ExitMedia, "the signature is another file's"},
+		{"a file replaced by another signed bundle's", func(t *testing.T, fx autoFixture) []string {
+			other := filepath.Join(fx.dir, "other")
+			if err := media.BuildDemo(other, "9.0.0"); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(filepath.Join(other, "initrd.img"))
+			os.WriteFile(filepath.Join(fx.bundle, "initrd.img"), append(b, "a longer initrd"...), 0o644)
+			return nil
+		}, "", installer.ExitMedia, "initrd initrd.img: size "},
 		{"signed by an untrusted key", func(t *testing.T, fx autoFixture) []string {
 			s, _ := newSigner(t, fx.dir, "mallory")
 			media.SignBundle(fx.bundle, s)
@@ -126,7 +135,7 @@ func TestAutoSignedMediaFreshInstall(t *testing.T) {
 			}
 			if c.code != installer.ExitOK {
 				untouched(t, fx.disk)
-				if c.tamper != nil && !strings.Contains(out, "node.insecure_media accepts it") {
+				if c.tamper != nil && strings.Contains(c.want, "sign") && !strings.Contains(out, "node.insecure_media accepts it") {
 					t.Errorf("the refusal does not say what would accept it:\n%s", out)
 				}
 				return
