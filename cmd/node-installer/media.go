@@ -23,7 +23,7 @@ func init() {
 func runMedia(args []string) int {
 	const use = "usage: node-installer media build --bundle DIR [--out DIR] [flags]\n" +
 		"       node-installer media inspect ISO|PXEDIR [--json]\n" +
-		"       node-installer media customize ISO|PXEDIR [--out ISO] [--answer FILE | --remove-answer] [--karg ARG]... [--remove-karg ARG]... [--default ID] [--timeout S] [--pxe-base URL]\n" +
+		"       node-installer media customize ISO|PXEDIR [--out ISO] [--answer FILE | --remove-answer] [--karg ARG]... [--remove-karg ARG]... [--ca PEM | --remove-ca] [--default ID] [--timeout S] [--pxe-base URL]\n" +
 		"       node-installer media verify BUNDLE-DIR [--trust-key KEY.pub]...\n" +
 		"(media SUBCOMMAND --help: the flags)"
 	sub := ""
@@ -145,9 +145,9 @@ func runMediaInspect(args []string) int {
 		return 0
 	}
 	o := info.Options
-	fmt.Printf("%s %s (%s)\n  product %s %s release %s, label %s\n  answer file embedded: %v\n  menu: default %s, timeout %d s, extra arguments %q\n",
+	fmt.Printf("%s %s (%s)\n  product %s %s release %s, label %s\n  answer file embedded: %v, CA certificate embedded: %v\n  menu: default %s, timeout %d s, extra arguments %q\n",
 		info.Kind, info.Path, o.Product+" "+o.Version, info.Bundle.Product, info.Bundle.Version, info.Bundle.Release, o.Label,
-		o.Answer, info.DefaultE, info.Timeout, o.Args)
+		o.Answer, o.CA, info.DefaultE, info.Timeout, o.Args)
 	if info.Kind == "pxe" {
 		fmt.Printf("  PXE base URL: %s\n", o.PXEBase)
 	}
@@ -173,6 +173,8 @@ func runMediaCustomize(args []string) int {
 	out := fs.String("out", "", "write the changed ISO here (default: replace the given one)")
 	fs.StringVar(&c.Answer, "answer", "", "embed this answer file (adds the Automated install entries, the default)")
 	fs.BoolVar(&c.RemoveAnswer, "remove-answer", false, "remove the embedded answer file")
+	fs.StringVar(&c.CA, "ca", "", "embed these CA certificates (PEM) for https node.config and node.media")
+	fs.BoolVar(&c.RemoveCA, "remove-ca", false, "remove the embedded CA certificates")
 	fs.Var(&add, "karg", "add a kernel argument to every entry (repeatable)")
 	fs.Var(&remove, "remove-karg", "remove an argument --karg added (repeatable)")
 	def := fs.String("default", "", "default menu entry")

@@ -205,7 +205,7 @@ func buildISO(ctx context.Context, work string, b *media.Bundle, kernel, initrd,
 	if err := writeEFIImage(efiImg, filepath.Join(b.Dir, boot.Name), kernel, initrd, o); err != nil {
 		return err
 	}
-	if err := writeEFIMenu(efiImg, o); err != nil {
+	if err := writeEFIMenu(efiImg, o, nil); err != nil {
 		return err
 	}
 	_, err := live.Run(ctx, "", "xorriso", "-as", "mkisofs", "-o", out, "-V", o.Label, "-J", "-joliet-long", "-R",

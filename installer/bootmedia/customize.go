@@ -1,8 +1,10 @@
 package bootmedia
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,12 +27,23 @@ type Change struct {
 	Default      *string
 	Timeout      *int
 	PXEBase      *string // PXE set only: boot.ipxe's default ${base}
+	CA           string  // PEM file of CA certificates to embed (see CAImage)
+	RemoveCA     bool
 }
 
 // Apply returns o changed by c, checked.
 func (c Change) Apply(o Options) (Options, error) {
 	if c.Answer != "" && c.RemoveAnswer {
 		return o, fmt.Errorf("--answer and --remove-answer: choose one")
+	}
+	if c.CA != "" && c.RemoveCA {
+		return o, fmt.Errorf("--ca and --remove-ca: choose one")
+	}
+	if c.CA != "" {
+		o.CA = true
+	}
+	if c.RemoveCA {
+		o.CA = false
 	}
 	if c.Answer != "" {
 		if st, err := os.Stat(c.Answer); err != nil || !st.Mode().IsRegular() {
@@ -166,12 +179,33 @@ func Customize(ctx context.Context, path, out string, c Change) (*Options, error
 	if err != nil {
 		return nil, err
 	}
+	var ca []byte
+	if c.CA != "" {
+		if ca, err = CAImage(c.CA); err != nil {
+			return nil, err
+		}
+	}
 	if info.Kind == "iso" && c.PXEBase != nil {
 		return nil, fmt.Errorf("--pxe-base: an ISO image has no PXE menu; customize the PXE set folder")
 	}
 	if info.Kind == "pxe" {
 		if c.Answer != "" || c.RemoveAnswer {
 			return nil, fmt.Errorf("--answer: a PXE set carries no answer file; add --karg node.config=URL")
+		}
+		same, err := sameCA(filepath.Join(path, PXECA), info.Options, ca)
+		if err != nil || (same && reflect.DeepEqual(o, info.Options)) {
+			return &o, err // nothing changes: nothing is written
+		}
+		switch {
+		case ca != nil:
+			err = writeReplace(filepath.Join(path, PXECA), ca)
+		case !o.CA:
+			if err = os.Remove(filepath.Join(path, PXECA)); errors.Is(err, os.ErrNotExist) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return nil, err
 		}
 		return &o, writePXETexts(path, o)
 	}
@@ -186,6 +220,17 @@ func Customize(ctx context.Context, path, out string, c Change) (*Options, error
 	same, err := sameAnswer(ctx, path, tmp, info.Options, c)
 	if err != nil {
 		return nil, err
+	}
+	if same && ca != nil && info.Options.CA {
+		if err := extract(ctx, path, tmp, LiveCA); err != nil {
+			return nil, err
+		}
+		same, err = sameCA(filepath.Join(tmp, filepath.Base(LiveCA)), info.Options, ca)
+		if err != nil {
+			return nil, err
+		}
+	} else if ca != nil {
+		same = false
 	}
 	if same && reflect.DeepEqual(o, info.Options) {
 		// nothing changes: the same bytes (customize twice is customize once)
@@ -202,7 +247,7 @@ func Customize(ctx context.Context, path, out string, c Change) (*Options, error
 		return nil, err
 	}
 	img := filepath.Join(tmp, "efi.img")
-	if err := writeEFIMenu(img, o); err != nil {
+	if err := writeEFIMenu(img, o, ca); err != nil {
 		return nil, err
 	}
 	root := filepath.Join(tmp, "iso")
@@ -222,6 +267,16 @@ func Customize(ctx context.Context, path, out string, c Change) (*Options, error
 		args = append(args, "-map", c.Answer, "/"+AnswerName)
 	case !o.Answer && info.Options.Answer:
 		args = append(args, "-rm", "/"+AnswerName)
+	}
+	switch {
+	case ca != nil:
+		caFile := filepath.Join(tmp, "ca.img.new")
+		if err := os.WriteFile(caFile, ca, 0o644); err != nil {
+			return nil, err
+		}
+		args = append(args, "-map", caFile, LiveCA)
+	case !o.CA && info.Options.CA:
+		args = append(args, "-rm", LiveCA)
 	}
 	_ = os.Remove(dst)
 	if _, err := live.Run(ctx, "", "xorriso", args...); err != nil {
@@ -280,4 +335,20 @@ func failureLine(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// sameCA tells whether the CA initrd at have (on the media before the
+// change) is already ca; no new CA leaves it as it is.
+func sameCA(have string, was Options, ca []byte) (bool, error) {
+	if ca == nil {
+		return true, nil // --remove-ca changes Options.CA
+	}
+	if !was.CA {
+		return false, nil
+	}
+	cur, err := os.ReadFile(have)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(cur, ca), nil
 }

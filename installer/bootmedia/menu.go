@@ -35,6 +35,9 @@ type Options struct {
 	Timeout int      `json:"timeout,omitempty"` // seconds the menu waits; 0 means the default of 5
 	Args    []string `json:"args,omitempty"`    // added to every entry
 	PXEBase string   `json:"pxe_base,omitempty"`
+	// CA: a CA certificate for https node.config/node.media is embedded,
+	// as a second initrd (LiveCA, PXECA) every entry loads.
+	CA bool `json:"ca,omitempty"`
 }
 
 // StateName is the Options file at the root of the ISO and the PXE set.

@@ -29,8 +29,9 @@ func writeISOTexts(root string, o Options) error {
 }
 
 // writeEFIMenu replaces systemd-boot's menu in the EFI image: loader.conf
-// and exactly the entries of o (stale ones removed).
-func writeEFIMenu(img string, o Options) error {
+// and exactly the entries of o (stale ones removed). ca, when set, is
+// the CA initrd to put there; without o.CA the CA initrd is removed.
+func writeEFIMenu(img string, o Options, ca []byte) error {
 	st, err := os.Stat(img)
 	if err != nil {
 		return err
@@ -59,6 +60,17 @@ func writeEFIMenu(img string, o Options) error {
 		}
 	}
 	want["../loader.conf"] = LoaderConf(o)
+	if !o.CA {
+		if _, err := fs.ReadFile(LiveCA); err == nil {
+			if err := fs.Remove(LiveCA); err != nil {
+				return fmt.Errorf("EFI image: remove %s: %w", LiveCA, err)
+			}
+		}
+	} else if ca != nil {
+		if err := fs.WriteFile(LiveCA, bytes.NewReader(ca), int64(len(ca))); err != nil {
+			return fmt.Errorf("EFI image %s: %w", LiveCA, err)
+		}
+	}
 	for n, text := range want {
 		p := filepath.Clean("/loader/entries/" + n)
 		if cur, err := fs.ReadFile(p); err == nil && string(cur) == text {

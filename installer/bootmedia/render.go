@@ -5,11 +5,29 @@ import (
 	"strings"
 )
 
-// Paths of the live kernel and initrd on the ISO (and in its EFI image).
+// Paths of the live kernel and initrd on the ISO (and in its EFI image);
+// LiveCA is the second initrd that adds the embedded CA certificate.
 const (
 	LiveKernel = "/live/vmlinuz"
 	LiveInitrd = "/live/initrd.img"
+	LiveCA     = "/live/ca.img"
 )
+
+// liveInitrds are the initrds every ISO entry loads, in order.
+func liveInitrds(o Options) []string {
+	if o.CA {
+		return []string{LiveInitrd, LiveCA}
+	}
+	return []string{LiveInitrd}
+}
+
+// pxeInitrds are the PXE set's initrds, in order.
+func pxeInitrds(o Options) []string {
+	if o.CA {
+		return []string{PXEInitrd, PXECA}
+	}
+	return []string{PXEInitrd}
+}
 
 // LoaderConf is systemd-boot's loader/loader.conf.
 func LoaderConf(o Options) string {
@@ -19,8 +37,12 @@ func LoaderConf(o Options) string {
 // LoaderEntry is loader/entries/<ID>.conf (Boot Loader Specification
 // type 1); sort-key keeps the menu order.
 func LoaderEntry(o Options, e Entry, n int) string {
-	return fmt.Sprintf("title %s\nversion %s\nsort-key %02d\nlinux %s\ninitrd %s\noptions %s\n",
-		e.Title, o.Version, n, LiveKernel, LiveInitrd, strings.Join(e.Args, " "))
+	var initrds strings.Builder
+	for _, i := range liveInitrds(o) {
+		fmt.Fprintf(&initrds, "initrd %s\n", i)
+	}
+	return fmt.Sprintf("title %s\nversion %s\nsort-key %02d\nlinux %s\n%soptions %s\n",
+		e.Title, o.Version, n, LiveKernel, initrds.String(), strings.Join(e.Args, " "))
 }
 
 // IsolinuxCfg is the BIOS menu (isolinux with menu.c32), on the VGA
@@ -31,7 +53,7 @@ func IsolinuxCfg(o Options) string {
 		o.TimeoutSec()*10, o.DefaultID(), o.Product, o.Version)
 	for _, e := range Entries(o) {
 		fmt.Fprintf(&b, "\nLABEL %s\n  MENU LABEL %s\n  KERNEL %s\n  INITRD %s\n  APPEND %s\n",
-			e.ID, e.Title, LiveKernel, LiveInitrd, strings.Join(e.Args, " "))
+			e.ID, e.Title, LiveKernel, strings.Join(liveInitrds(o), ","), strings.Join(e.Args, " "))
 	}
 	return b.String()
 }
@@ -40,6 +62,7 @@ func IsolinuxCfg(o Options) string {
 const (
 	PXEKernel = "vmlinuz"
 	PXEInitrd = "initrd.img"
+	PXECA     = "ca.img"
 )
 
 // pxeEntries are the entries of a network boot: no live medium, the
@@ -67,9 +90,14 @@ func BootIPXE(o Options, base string) string {
 	}
 	fmt.Fprintf(&b, "choose --default %s --timeout %d target && goto ${target} || goto %s\n",
 		pxeDefault(o), o.TimeoutSec()*1000, pxeDefault(o))
+	var named, fetch []string // the EFI stub loads each initrd= iPXE fetched
+	for _, i := range pxeInitrds(o) {
+		named = append(named, "initrd="+i)
+		fetch = append(fetch, "initrd ${base}/"+i)
+	}
 	for _, e := range es {
-		fmt.Fprintf(&b, "\n:%s\nkernel ${base}/%s initrd=%s %s\ninitrd ${base}/%s\nboot\n",
-			e.ID, PXEKernel, PXEInitrd, strings.Join(e.Args, " "), PXEInitrd)
+		fmt.Fprintf(&b, "\n:%s\nkernel ${base}/%s %s %s\n%s\nboot\n",
+			e.ID, PXEKernel, strings.Join(named, " "), strings.Join(e.Args, " "), strings.Join(fetch, "\n"))
 	}
 	return b.String()
 }
@@ -87,7 +115,7 @@ func pxeDefault(o Options) string {
 func KernelArgsTxt(o Options, base string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s %s: kernel %s, initrd %s; one entry per line: ID<TAB>ARGUMENTS\n# add node.config=URL for an unattended run\n",
-		o.Product, o.Version, PXEKernel, PXEInitrd)
+		o.Product, o.Version, PXEKernel, strings.Join(pxeInitrds(o), " then "))
 	for _, e := range pxeEntries(o, base) {
 		fmt.Fprintf(&b, "%s\t%s\n", e.ID, strings.Join(e.Args, " "))
 	}
@@ -100,7 +128,7 @@ func GrubCfg(o Options, base string) string {
 	fmt.Fprintf(&b, "# %s %s: GRUB network boot example; kernel and initrd over TFTP from $prefix\nset timeout=%d\nset default=%s\nserial --unit=0 --speed=115200\nterminal_input console serial\nterminal_output console serial\n",
 		o.Product, o.Version, o.TimeoutSec(), pxeDefault(o))
 	for _, e := range pxeEntries(o, base) {
-		fmt.Fprintf(&b, "\nmenuentry '%s' --id %s {\n  linux %s %s\n  initrd %s\n}\n", e.Title, e.ID, PXEKernel, strings.Join(e.Args, " "), PXEInitrd)
+		fmt.Fprintf(&b, "\nmenuentry '%s' --id %s {\n  linux %s %s\n  initrd %s\n}\n", e.Title, e.ID, PXEKernel, strings.Join(e.Args, " "), strings.Join(pxeInitrds(o), " "))
 	}
 	return b.String()
 }
@@ -111,7 +139,7 @@ func PxelinuxCfg(o Options, base string) string {
 	fmt.Fprintf(&b, "# %s %s: pxelinux example; needs menu.c32, ldlinux.c32 and libutil.c32 beside pxelinux.0\nSERIAL 0 115200\nUI menu.c32\nTIMEOUT %d\nDEFAULT %s\n",
 		o.Product, o.Version, o.TimeoutSec()*10, pxeDefault(o))
 	for _, e := range pxeEntries(o, base) {
-		fmt.Fprintf(&b, "\nLABEL %s\n  MENU LABEL %s\n  KERNEL %s\n  INITRD %s\n  APPEND %s\n", e.ID, e.Title, PXEKernel, PXEInitrd, strings.Join(e.Args, " "))
+		fmt.Fprintf(&b, "\nLABEL %s\n  MENU LABEL %s\n  KERNEL %s\n  INITRD %s\n  APPEND %s\n", e.ID, e.Title, PXEKernel, strings.Join(pxeInitrds(o), ","), strings.Join(e.Args, " "))
 	}
 	return b.String()
 }
