@@ -70,3 +70,30 @@ func TestNetworkProblemsAsGiven(t *testing.T) {
 		})
 	}
 }
+
+// TestNetworkProblemOncePerArgument: what both the validation and the
+// network planner check (a bond's slaves and options, BOOTIF=bondN, an
+// address or a VLAN on a bond's slave) is one problem, not two.
+func TestNetworkProblemOncePerArgument(t *testing.T) {
+	facts := loadProfile(t, "sata2-usbboot")
+	for _, c := range []struct{ line, arg, value string }{
+		{"bond=bond0:eno1,eno2 ip=eno1:dhcp storage_init=/dev/sda", "ip", "eno1:dhcp"},
+		{"bond=bond0:eno1,eno1 storage_init=/dev/sda", "bond", "bond0:eno1,eno1"},
+		{"BOOTIF=bond3 storage_init=/dev/sda", "BOOTIF", "bond3"},
+		{"bond=bond0:eno1,eno2 vlan=5:eno1 storage_init=/dev/sda", "vlan", "5:eno1"},
+		{"bond_setup=bond0:eno1,eno2:mode=foo storage_init=/dev/sda", "bond_setup", "bond0:eno1,eno2:mode=foo"},
+	} {
+		cfg, ps := ParseCmdline(c.line)
+		p := MakePlan(cfg, facts)
+		ps = append(ps, p.Problems...)
+		n := 0
+		for _, pr := range ps {
+			if pr.Arg == c.arg && pr.Value == c.value {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d problems name %s=%s, want 1:\n%s", c.line, n, c.arg, c.value, ps.Error())
+		}
+	}
+}

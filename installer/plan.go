@@ -93,13 +93,30 @@ func MakePlan(cfg Config, facts Facts) Plan {
 	}
 	np, err := network.MakePlan(cfg.Network, facts.NICs)
 	p.Network = np
-	p.Problems = append(p.Problems, problemsOf(err, "network", "")...)
+	p.Problems = append(p.Problems, withoutRestated(problemsOf(err, "network", ""), p.Problems)...)
 	if m := facts.Media; m != nil {
 		root, _ := m.File(media.RoleRootfs)
 		p.Media = &PlanMedia{Product: m.Product, Version: MediaVersion(*m), RootfsBytes: root.Size}
 		p.Problems = append(p.Problems, fitProblems(&p, *m)...)
 	}
 	return p
+}
+
+// withoutRestated drops the network planner's problems of an argument
+// value the validation already reported (both check a bond's slaves and
+// options, BOOTIF=bondN, a VLAN on a slave...): each is printed once.
+func withoutRestated(net, known Problems) Problems {
+	var out Problems
+	for _, n := range net {
+		dup := false
+		for _, k := range known {
+			dup = dup || n.Arg != "" && k.Arg == n.Arg && k.Value == n.Value
+		}
+		if !dup {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // PlanMedia is what the plan knows of the media bundle.
