@@ -24,6 +24,11 @@ func (v *validator) network() {
 			v.add(fmt.Sprintf("network.dns[%d]", i), "%s is not a DNS server address", d)
 		}
 	}
+	for i, d := range n.Search {
+		if err := network.CheckDomain(d); err != nil {
+			v.add(fmt.Sprintf("network.search[%d]", i), "%q is not a search domain: %v", d, err)
+		}
+	}
 	if n.NTPOff && len(n.NTP) > 0 {
 		v.add("network.ntp", "ntp=off together with NTP servers")
 	}

@@ -170,6 +170,7 @@ func Apply(ctx context.Context, h *netlink.Handle, plan Plan, opts ApplyOptions)
 func (a *applier) finish(plan Plan) error {
 	res := a.res
 	res.DNS = append([]netip.Addr(nil), plan.DNS...)
+	res.Search = append([]string(nil), plan.Search...) // given domains first
 	res.Hostname = plan.Hostname
 	for _, l := range res.Leases {
 		if len(plan.DNS) == 0 { // given servers override what DHCP brings

@@ -111,6 +111,7 @@ type Plan struct {
 	IPs        []IPConfig   `json:"ips,omitempty"` // the management interface first
 	Routes     []Route      `json:"routes,omitempty"`
 	DNS        []netip.Addr `json:"dns,omitempty"`
+	Search     []string     `json:"search,omitempty"`
 	NTP        []string     `json:"ntp,omitempty"`
 	NTPOff     bool         `json:"ntp_off,omitempty"`
 	Hostname   string       `json:"hostname,omitempty"`
@@ -270,6 +271,7 @@ func (b *builder) build() (Plan, error) {
 	in := &planInput{cfg: cfg, nics: b.nics}
 	b.p.in = in
 	b.p.DNS = append(b.p.DNS, cfg.DNS...)
+	b.p.Search = append(b.p.Search, cfg.Search...)
 	b.checkNTP()
 	b.renameNICs()
 	b.ifacesByMAC()

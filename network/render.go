@@ -194,6 +194,9 @@ func dnsKeys(w *strings.Builder, p Plan, v4, auto bool) {
 			s = append(s, d.String())
 		}
 	}
+	if len(p.Search) > 0 && (v4 || len(s) > 0) {
+		fmt.Fprintf(w, "dns-search=%s;\n", strings.Join(p.Search, ";"))
+	}
 	if len(s) == 0 {
 		return
 	}

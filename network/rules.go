@@ -142,3 +142,12 @@ func CheckGateway(p netip.Prefix, gw netip.Addr) error {
 	}
 	return nil
 }
+
+// CheckDomain accepts a DNS search domain: a host name's syntax, whose
+// last label may be anything but all digits.
+func CheckDomain(d string) error {
+	if err := CheckHostname(d); err != nil && !strings.Contains(err.Error(), "loopback") {
+		return err
+	}
+	return nil
+}

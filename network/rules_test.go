@@ -56,3 +56,28 @@ func TestCheckAddressAndGateway(t *testing.T) {
 		}
 	}
 }
+
+// DNS search domains reach the management keyfile and the plan's text.
+func TestSearchDomains(t *testing.T) {
+	cfg := Config{BootIf: "eno1", IPs: []IP{{Method: "static", Address: netip.MustParsePrefix("192.0.2.10/24"), Gateway: netip.MustParseAddr("192.0.2.1")}},
+		DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}, Search: []string{"example.org", "lab.example.org"}}
+	p, err := MakePlan(cfg, []NIC{{Name: "eno1", MAC: "52:54:00:00:00:01", Carrier: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keyfile string
+	for _, f := range Render(p) {
+		if strings.HasSuffix(f.Path, ".nmconnection") {
+			keyfile += string(f.Data)
+		}
+	}
+	if !strings.Contains(keyfile, "dns-search=example.org;lab.example.org;\n") || strings.Count(keyfile, "dns-search=") != 1 {
+		t.Errorf("keyfile:\n%s", keyfile)
+	}
+	if !strings.Contains(p.Text(), "DNS search: example.org lab.example.org") {
+		t.Errorf("plan text:\n%s", p.Text())
+	}
+	if err := CheckDomain("example.42"); err == nil {
+		t.Error("an all-digit last label taken as a domain")
+	}
+}

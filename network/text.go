@@ -68,6 +68,9 @@ func (p Plan) Text() string {
 		f("ifname: %s (%s), %s, and named by %s/10-%s.link on the installed system\n", r.Name, r.MAC, live, LinkDir, r.Name)
 	}
 	f("DNS: %s\n", orNone(addrsText(p.DNS)))
+	if len(p.Search) > 0 {
+		f("DNS search: %s\n", strings.Join(p.Search, " "))
+	}
 	switch {
 	case p.NTPOff:
 		f("NTP: off\n")

@@ -82,12 +82,14 @@ type Config struct {
 	BootIfMAC string `json:"bootif_mac,omitempty"`
 	IPs       []IP   `json:"ips,omitempty"`
 	// IPv6 is ipv6=dhcp|auto|none ("" = not given).
-	IPv6     string       `json:"ipv6,omitempty"`
-	DNS      []netip.Addr `json:"dns,omitempty"`
-	NTP      []string     `json:"ntp,omitempty"`
-	NTPOff   bool         `json:"ntp_off,omitempty"`
-	Hostname string       `json:"hostname,omitempty"`
-	VLAN     int          `json:"vlan,omitempty"` // 0 = none
+	IPv6 string       `json:"ipv6,omitempty"`
+	DNS  []netip.Addr `json:"dns,omitempty"`
+	// Search are the DNS search domains (resolv.conf's search).
+	Search   []string `json:"search,omitempty"`
+	NTP      []string `json:"ntp,omitempty"`
+	NTPOff   bool     `json:"ntp_off,omitempty"`
+	Hostname string   `json:"hostname,omitempty"`
+	VLAN     int      `json:"vlan,omitempty"` // 0 = none
 	// VLANParent is the IFACE of vlan=ID:IFACE ("" = the management NIC).
 	VLANParent string `json:"vlan_parent,omitempty"`
 	Bond       *Bond  `json:"bond,omitempty"`

@@ -84,7 +84,7 @@ func TestFullFlowInstall(t *testing.T) {
 	h.press(tcell.KeyF10)
 	h.wantPage(pgNetwork)
 	h.press(tcell.KeyTab, tcell.KeyTab) // the Addresses form -> Names form
-	for range 6 {
+	for range 7 {
 		h.press(tcell.KeyTab)
 	}
 	h.typeText("demo-node")

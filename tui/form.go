@@ -62,6 +62,8 @@ type FormData struct {
 	BondOpts  string
 	Hostname  string
 	DNS       string // comma or space separated
+	Search    string // DNS search domains, comma or space separated
+	MTU       string // of the management interface, "" = the default
 	NTP       string // comma or space separated, "off"
 	Password  string // never stored anywhere but here, and hashed by ToConfig's caller
 	Password2 string
@@ -152,7 +154,11 @@ func FromConfig(cfg installer.Config) FormData {
 		for _, d := range ip.DNS {
 			n.DNS = append(n.DNS, d)
 		}
+		if ip.MTU != 0 && fd.MTU == "" {
+			fd.MTU = strconv.Itoa(ip.MTU)
+		}
 	}
+	fd.Search = strings.Join(n.Search, ", ")
 	switch n.IPv6 {
 	case "dhcp", "auto":
 		fd.IPv6Mode = n.IPv6
@@ -317,6 +323,27 @@ func (fd FormData) ParseNetwork() (network.Config, []FieldError) {
 			bad("VLAN", fmt.Sprintf("%q: expected a VLAN ID from 1 to 4094, or empty for none", v))
 		} else {
 			c.VLAN = n
+		}
+	}
+	for _, d := range splitList(fd.Search) {
+		if err := network.CheckDomain(d); err != nil {
+			bad("Search", fmt.Sprintf("%q: %v", d, err))
+			continue
+		}
+		c.Search = append(c.Search, d)
+	}
+	if m := strings.TrimSpace(fd.MTU); m != "" {
+		n, err := strconv.Atoi(m)
+		v6 := fd.IPv6Mode == "static" || fd.IPv6Mode == "auto" || fd.IPv6Mode == "dhcp" || fd.IPv6Mode == ""
+		switch {
+		case err != nil || n < 68 || n > 65535:
+			bad("MTU", fmt.Sprintf("%q: expected 68-65535 bytes (1500 is Ethernet's, 9000 jumbo frames), or empty for the default", m))
+		case v6 && n < 1280:
+			bad("MTU", fmt.Sprintf("%d: IPv6 needs at least 1280 bytes (or turn IPv6 off)", n))
+		default:
+			for i := range c.IPs {
+				c.IPs[i].MTU = n
+			}
 		}
 	}
 	for _, s := range splitList(fd.DNS) {

@@ -140,6 +140,15 @@ func TestParseNetwork(t *testing.T) {
 			f.Bond, f.BondNICs, f.BondOpts = true, []string{"eno1"}, "mode=active-backup,speed=fast"
 		}, nil, []string{"Bond options"}},
 		{"bond name", func(f *FormData) { f.Bond, f.BondName, f.BondNICs = true, "bond:0", []string{"eno1"} }, nil, []string{"Bond name"}},
+		{"search and MTU", func(f *FormData) { f.Search, f.MTU = "example.org, lab.example.org", "9000" }, func(t *testing.T, c network.Config) {
+			if strings.Join(c.Search, " ") != "example.org lab.example.org" || c.IPs[0].MTU != 9000 {
+				t.Errorf("search %v MTU %d", c.Search, c.IPs[0].MTU)
+			}
+		}, nil},
+		{"bad search domain", func(f *FormData) { f.Search = "exa_mple.org" }, nil, []string{"Search"}},
+		{"MTU out of range", func(f *FormData) { f.MTU = "70000" }, nil, []string{"MTU"}},
+		{"MTU too small for IPv6", func(f *FormData) { f.MTU = "1000" }, nil, []string{"MTU"}},
+		{"small MTU without IPv6", func(f *FormData) { f.MTU, f.IPv6Mode = "1000", "off" }, nil, nil},
 		{"v6 address in v4 field", func(f *FormData) { f.IPv4Mode, f.IPv4Addr = "static", "2001:db8::1/64" }, nil, []string{"IPv4 address"}},
 		{"v4 address in v6 field", func(f *FormData) { f.IPv6Mode, f.IPv6Addr = "static", "192.0.2.1/24" }, nil, []string{"IPv6 address"}},
 	}
@@ -151,7 +160,7 @@ func TestParseNetwork(t *testing.T) {
 			var fields []string
 			for _, e := range errs {
 				fields = append(fields, e.Field)
-				if !containsAny(e.Msg, "expected", "outside the subnet", "mark", "choose", "starts or ends", "address of", "own address", "loopback", "all digits", "not a valid interface name", "unknown key", "not a host address") {
+				if !containsAny(e.Msg, "expected", "outside the subnet", "mark", "choose", "starts or ends", "address of", "own address", "loopback", "all digits", "not a valid interface name", "unknown key", "not a host address", "only letters", "IPv6 needs") {
 					t.Errorf("message %q does not say what is expected", e.Msg)
 				}
 			}

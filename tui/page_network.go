@@ -23,6 +23,7 @@ type networkPage struct {
 	v4addr, v4gw     *tview.InputField
 	v6addr, v6gw     *tview.InputField
 	vlan, host, dns  *tview.InputField
+	search, mtu      *tview.InputField
 	ntp, bname, bops *tview.InputField
 	ping             *tview.InputField
 	bond             *tview.Checkbox
@@ -46,14 +47,15 @@ func newNetworkPage(a *App) *networkPage {
 	p.v4addr, p.v4gw = in("  address ", 20), in("  gateway ", 20)
 	p.v6 = a.dropDown("IPv6      ", v6modes, 8)
 	p.v6addr, p.v6gw = in("  address ", 24), in("  gateway ", 24)
-	p.vlan = in("VLAN ID   ", 6)
-	p.left.AddFormItem(p.v4).AddFormItem(p.v4addr).AddFormItem(p.v4gw).AddFormItem(p.v6).AddFormItem(p.v6addr).AddFormItem(p.v6gw).AddFormItem(p.vlan)
+	p.vlan, p.mtu = in("VLAN ID   ", 6), in("MTU       ", 6)
+	p.left.AddFormItem(p.v4).AddFormItem(p.v4addr).AddFormItem(p.v4gw).AddFormItem(p.v6).AddFormItem(p.v6addr).AddFormItem(p.v6gw).AddFormItem(p.vlan).AddFormItem(p.mtu)
 	p.host, p.dns, p.ntp = in("Hostname ", 24), in("DNS      ", 24), in("NTP      ", 24)
+	p.search = in("Search   ", 24)
 	p.bond = tview.NewCheckbox().SetLabel("Bond     ")
 	p.bond.SetFieldBackgroundColor(colField).SetFieldTextColor(colFieldFG)
 	p.bname, p.bops = in("  name   ", 10), in("  options", 24)
 	p.ping = in("Ping     ", 24)
-	p.right.AddFormItem(p.host).AddFormItem(p.dns).AddFormItem(p.ntp).AddFormItem(p.bond).AddFormItem(p.bname).AddFormItem(p.bops).AddFormItem(p.ping)
+	p.right.AddFormItem(p.host).AddFormItem(p.dns).AddFormItem(p.search).AddFormItem(p.ntp).AddFormItem(p.bond).AddFormItem(p.bname).AddFormItem(p.bops).AddFormItem(p.ping)
 	for _, f := range []*tview.Form{p.left, p.right} {
 		f.SetCancelFunc(a.confirmQuit)
 		f.SetBorderPadding(0, 0, 1, 1)
@@ -80,7 +82,7 @@ func newNetworkPage(a *App) *networkPage {
 		return ev
 	})
 	forms := tview.NewFlex().AddItem(p.left, 0, 1, false).AddItem(p.right, 0, 1, false)
-	p.AddItem(p.table, 0, 1, true).AddItem(forms, 9, 0, false).AddItem(p.status, 2, 0, false)
+	p.AddItem(p.table, 0, 1, true).AddItem(forms, 10, 0, false).AddItem(p.status, 2, 0, false)
 	p.SetInputCapture(tabCycle(a, p.table, p.left, p.right))
 	return p
 }
@@ -184,6 +186,8 @@ func (p *networkPage) enter(a *App) {
 	p.vlan.SetText(fd.VLAN)
 	p.host.SetText(fd.Hostname)
 	p.dns.SetText(fd.DNS)
+	p.search.SetText(fd.Search)
+	p.mtu.SetText(fd.MTU)
 	p.ntp.SetText(fd.NTP)
 	p.bond.SetChecked(fd.Bond)
 	p.bname.SetText(orDefault(fd.BondName, "bond0"))
@@ -207,6 +211,7 @@ func (p *networkPage) store(a *App) {
 	fd.VLAN = strings.TrimSpace(p.vlan.GetText())
 	fd.Hostname = strings.TrimSpace(p.host.GetText())
 	fd.DNS, fd.NTP = p.dns.GetText(), p.ntp.GetText()
+	fd.Search, fd.MTU = p.search.GetText(), strings.TrimSpace(p.mtu.GetText())
 	fd.Bond = p.bond.IsChecked()
 	fd.BondName, fd.BondOpts = strings.TrimSpace(p.bname.GetText()), strings.TrimSpace(p.bops.GetText())
 	fd.BondNICs = nil

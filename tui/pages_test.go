@@ -341,10 +341,10 @@ func TestNetworkBondAndPing(t *testing.T) {
 	h.want("[x]  eno1", "[x]  eno2")
 	// To the right form: Tab (left form) then Tab x7 through its items.
 	h.press(tcell.KeyTab)
-	for range 7 {
+	for range 8 {
 		h.press(tcell.KeyTab)
 	}
-	h.press(tcell.KeyTab, tcell.KeyTab, tcell.KeyTab) // hostname, dns, ntp -> bond checkbox
+	h.press(tcell.KeyTab, tcell.KeyTab, tcell.KeyTab, tcell.KeyTab) // hostname, dns, search, ntp -> bond checkbox
 	h.key(tcell.KeyRune, ' ', 0)
 	h.press(tcell.KeyTab, tcell.KeyTab, tcell.KeyTab) // name, options -> ping
 	h.typeText("192.0.2.99")
