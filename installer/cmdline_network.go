@@ -49,7 +49,10 @@ func (p *argParser) bootIf(prm cmdline.Param) {
 		p.problem(field, prm, "%v", err)
 		return
 	}
-	p.cfg.Network.BootIf = prm.Value
+	p.cfg.Network.BootIf, p.cfg.Network.BootIfKey = prm.Value, ""
+	if prm.Key != "BOOTIF" {
+		p.cfg.Network.BootIfKey = prm.Key
+	}
 	p.origin(field, prm)
 }
 

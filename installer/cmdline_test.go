@@ -30,6 +30,7 @@ var cmpConfig = []cmp.Option{
 	cmpopts.IgnoreFields(network.VLAN{}, "Arg"),
 	cmpopts.IgnoreFields(network.Bridge{}, "Arg"),
 	cmpopts.IgnoreFields(network.Ifname{}, "Arg"),
+	cmpopts.IgnoreFields(network.Config{}, "BootIfKey"),
 	cmpopts.EquateEmpty(),
 }
 

@@ -26,10 +26,10 @@ func (b *builder) chooseDevice() {
 		b.chooseLink("BOOTIF=link")
 	case b.virt[bootif] != nil && b.virt[bootif].kind == KindBond:
 		b.p.Device = bootif
-		b.p.Source = "BOOTIF=" + bootif
+		b.p.Source = b.bootIfKey() + "=" + bootif
 		b.p.Reason = "the bond of " + b.virt[bootif].arg
 	case isBondName(bootif) && !b.hasNIC(bootif):
-		b.failArg("BOOTIF="+bootif, "no bond= defines %s", bootif)
+		b.failArg(b.bootIfKey()+"="+bootif, "no bond= defines %s", bootif)
 	default:
 		b.chooseNamed(bootif)
 	}
@@ -105,6 +105,14 @@ func (b *builder) chooseBootDev() {
 	b.failArg(src, "no interface named %s; NICs: %s", name, b.nicList())
 }
 
+// bootIfKey is the argument that gave BootIf as it was spelled.
+func (b *builder) bootIfKey() string {
+	if b.cfg.BootIfKey != "" {
+		return b.cfg.BootIfKey
+	}
+	return "BOOTIF"
+}
+
 func (b *builder) hasNIC(name string) bool { _, ok := b.nic(name); return ok }
 
 func isBondName(s string) bool {
@@ -117,7 +125,7 @@ func isBondName(s string) bool {
 
 // chooseNamed resolves BOOTIF as a MAC (any of its forms) or an ifname.
 func (b *builder) chooseNamed(bootif string) {
-	src := "BOOTIF=" + bootif
+	src := b.bootIfKey() + "=" + bootif
 	mac := b.cfg.BootIfMAC
 	if mac == "" {
 		mac = NormalizeMAC(bootif)

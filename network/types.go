@@ -78,6 +78,9 @@ type Ifname struct {
 type Config struct {
 	// BootIf is BOOTIF as given: ifname, 01-aa-bb-.., aa-bb-.., aa:bb:.., link, bondN.
 	BootIf string `json:"bootif,omitempty"`
+	// BootIfKey is the argument BootIf came from as spelled (ksdevice
+	// for anaconda's); "" = BOOTIF.
+	BootIfKey string `json:"-"`
 	// BootIfMAC is the normalised MAC (aa:bb:cc:dd:ee:ff) when BootIf names one.
 	BootIfMAC string `json:"bootif_mac,omitempty"`
 	IPs       []IP   `json:"ips,omitempty"`
