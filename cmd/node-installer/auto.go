@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -100,11 +99,8 @@ type autoRun struct {
 	stdout, stderr io.Writer
 	cfg            installer.Config
 	bus            *event.Bus
-	waits          []func()
-	tail           *event.Tail
-	webhook        *event.Webhook
+	sinks          *runSinks
 	logPath        string
-	logFile        *os.File
 	trustKeys      []string // --trust-key
 }
 
@@ -252,56 +248,25 @@ func (r *autoRun) problems(ps installer.Problems) {
 		Err: fmt.Sprintf("%d problem(s) with the kernel arguments, the answer file or the plan; nothing was written:\n%s", len(ps), ps.Error())})
 }
 
-// start opens the log and wires the event consumers: console, log file,
-// tail, webhook. Each gets its own queue on the bus.
+// start opens the log and wires the event consumers (openSinks, the
+// TUI's wiring too) with the console in front.
 func (r *autoRun) start(logPath string) error {
-	if logPath == "" {
-		logPath = "/run/node-installer/install.log"
-		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-			logPath = filepath.Join(os.TempDir(), "node-installer-install.log")
-		}
-	}
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("log file: %w", err)
-	}
-	r.logPath, r.logFile = logPath, f
-	level := slog.LevelInfo
-	if r.cfg.Unattended.LogLevel == "debug" {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
-	r.bus = event.NewBus()
-	r.tail = event.NewTail(20)
 	tty := false
 	if out, ok := r.stdout.(*os.File); ok {
 		tty = event.IsTerminal(out)
 	}
-	r.waits = append(r.waits,
-		event.Attach(r.bus, event.NewConsole(r.stdout, tty), 256),
-		event.Attach(r.bus, event.NewLogSink(logger), 1024),
-		event.Attach(r.bus, r.tail, 256))
-	if u := r.cfg.Unattended.Webhook; u != "" {
-		r.webhook = event.NewWebhook(u, event.WebhookOptions{Tail: r.tail.Lines, Logger: logger, Node: autoNodeIdentity(r.cfg)})
-		r.waits = append(r.waits, event.Attach(r.bus, r.webhook, 1024))
+	s, err := openSinks(r.cfg, logPath, event.NewConsole(r.stdout, tty), 256)
+	if err != nil {
+		return err
 	}
-	r.bus.Emit(event.Event{Kind: event.Log, Message: fmt.Sprintf("node-installer %s: unattended %s, log %s", version, r.cfg.Action, logPath)})
+	r.sinks, r.bus, r.logPath = s, s.bus, s.logPath
+	r.bus.Emit(event.Event{Kind: event.Log, Message: fmt.Sprintf("node-installer %s: unattended %s, log %s", version, r.cfg.Action, r.logPath)})
 	return nil
 }
 
 // finish drains the consumers; on failure it shows the log's tail.
 func (r *autoRun) finish(code int) {
-	r.bus.Close()
-	for _, w := range r.waits {
-		w()
-	}
-	if r.webhook != nil {
-		sent, dropped := r.webhook.Close(webhookFlushTimeout)
-		if dropped > 0 {
-			fmt.Fprintf(r.stderr, "webhook: %d event(s) sent, %d not delivered\n", sent, dropped)
-		}
-	}
-	r.logFile.Close()
+	r.sinks.close(r.stderr)
 	if code != installer.ExitOK && code != installer.ExitInstalled {
 		fmt.Fprintf(r.stderr, "\nnode-installer: %s (exit code %d)\n--- last lines of %s ---\n", autoExitText(code), code, r.logPath)
 		for _, l := range autoLogTail(r.logPath, 15) {

@@ -5,10 +5,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -248,32 +247,20 @@ func powerAction(o tui.Outcome) error {
 func runEngine(b *media.Bundle, pre installer.Config, logPath string, o installer.RunOptions) func(context.Context, installer.Config, installer.Facts, event.Sink) error {
 	return func(ctx context.Context, cfg installer.Config, facts installer.Facts, screen event.Sink) error {
 		o := o // this run's options: the log file is added below
-		path := logPath
-		if path == "" {
-			path = "/run/node-installer/install.log"
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				path = filepath.Join(os.TempDir(), "node-installer-install.log")
-			}
+		// node.webhook and node.log_level are the kernel's and the answer
+		// file's (pre); the pages do not set them.
+		wired := cfg
+		wired.Unattended.Webhook, wired.Unattended.LogLevel = pre.Unattended.Webhook, pre.Unattended.LogLevel
+		s, err := openSinks(wired, logPath, screen, 256)
+		if err != nil {
+			screen.Emit(event.Event{Kind: event.Warning, Step: "log", Message: err.Error()})
+			return tui.EngineRun(b, o)(ctx, cfg, facts, screen)
 		}
-		bus := event.NewBus()
-		waits := []func(){event.Attach(bus, screen, 256)}
-		if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640); err == nil {
-			defer f.Close()
-			logger := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			waits = append(waits, event.Attach(bus, event.NewLogSink(logger), 1024))
-			o.LogFile = path
-		} else {
-			screen.Emit(event.Event{Kind: event.Warning, Step: "log", Message: fmt.Sprintf("no log file: %v", err)})
-		}
-		if u := pre.Unattended.Webhook; u != "" {
-			waits = append(waits, event.Attach(bus, event.NewWebhook(u, event.WebhookOptions{}), 1024))
-		}
-		bus.Emit(event.Event{Kind: event.Log, Message: fmt.Sprintf("node-installer %s: %s from the TUI, log %s", version, cfg.Action, path)})
-		err := tui.EngineRun(b, o)(ctx, cfg, facts, bus)
-		bus.Close()
-		for _, w := range waits {
-			w()
-		}
+		o.LogFile = s.logPath
+		bus := s.bus
+		bus.Emit(event.Event{Kind: event.Log, Message: fmt.Sprintf("node-installer %s: %s from the TUI, log %s", version, cfg.Action, s.logPath)})
+		err = tui.EngineRun(b, o)(ctx, cfg, facts, bus)
+		s.close(io.Discard) // the webhook flushed before the admin can reboot; its delivery problems are in the log
 		return err
 	}
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"node-installer/installer"
+	"node-installer/internal/event"
+)
+
+// runSinks is the one wiring of a run's events, for `auto` and the TUI
+// alike: the run's front (the console or the screen), the log file at
+// node.log_level, its tail, and node.webhook with the node's identity
+// and the tail; each on its own queue of one bus, so a slow consumer
+// never holds the engine up.
+type runSinks struct {
+	bus     *event.Bus
+	tail    *event.Tail
+	webhook *event.Webhook
+	logPath string
+	logFile *os.File
+	waits   []func()
+}
+
+// defaultLogPath is where a run's log goes unless told otherwise.
+func defaultLogPath() string {
+	p := "/run/node-installer/install.log"
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return filepath.Join(os.TempDir(), "node-installer-install.log")
+	}
+	return p
+}
+
+// openSinks opens the log (logPath, "" for the default) and attaches
+// front (queue: its queue size) and the others to a new bus.
+func openSinks(cfg installer.Config, logPath string, front event.Sink, queue int) (*runSinks, error) {
+	if logPath == "" {
+		logPath = defaultLogPath()
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
+	level := slog.LevelInfo
+	if cfg.Unattended.LogLevel == "debug" {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
+	s := &runSinks{bus: event.NewBus(), tail: event.NewTail(20), logPath: logPath, logFile: f}
+	s.waits = append(s.waits,
+		event.Attach(s.bus, front, queue),
+		event.Attach(s.bus, event.NewLogSink(logger), 1024),
+		event.Attach(s.bus, s.tail, 256))
+	if u := cfg.Unattended.Webhook; u != "" {
+		s.webhook = event.NewWebhook(u, event.WebhookOptions{Tail: s.tail.Lines, Logger: logger, Node: autoNodeIdentity(cfg)})
+		s.waits = append(s.waits, event.Attach(s.bus, s.webhook, 1024))
+	}
+	return s, nil
+}
+
+// close drains every consumer and flushes the webhook (bounded by
+// webhookFlushTimeout): the last events reach the receiver before any
+// reboot or power-off. What was not delivered is said on stderr.
+func (s *runSinks) close(stderr io.Writer) {
+	s.bus.Close()
+	for _, w := range s.waits {
+		w()
+	}
+	if s.webhook != nil {
+		if sent, dropped := s.webhook.Close(webhookFlushTimeout); dropped > 0 {
+			fmt.Fprintf(stderr, "webhook: %d event(s) sent, %d not delivered\n", sent, dropped)
+		}
+	}
+	s.logFile.Close()
+}

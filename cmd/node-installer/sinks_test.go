@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"node-installer/installer"
+	"node-installer/installer/media"
+	"node-installer/internal/event"
+)
+
+// The TUI's run sends node.webhook what `auto` sends: the node's identity
+// in every payload, the log's tail with the last event, all delivered
+// before the run returns (before the admin can reboot). Its webhook had
+// neither and was never flushed.
+func TestTUIRunWebhook(t *testing.T) {
+	fx := newAutoFixture(t)
+	h := newHook(t)
+	pre, ps := installer.ParseCmdline("hostname=node9.example.org node.webhook=" + h.srv.URL)
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	cfg, ps := installer.ParseCmdline("storage_init=" + fx.disk + smallVols + " adminpw=" + autoHash + " hostname=node9.example.org")
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	facts, err := probeFacts([]string{fx.disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := media.Open(fx.bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := runEngine(b, pre, fx.log, installer.RunOptions{EFIVarsDir: filepath.Join(fx.dir, "no-efivars")})
+	if err := run(context.Background(), cfg, facts, event.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := h.events()
+	if len(ev) < 3 || ev[len(ev)-1] != "succeeded" {
+		t.Fatalf("webhook events %v, want ... succeeded (delivered before the run returned)", ev)
+	}
+	last := h.last()
+	if last.Node["hostname"] != "node9.example.org" || len(last.LogTail) == 0 {
+		t.Errorf("last payload: node %v, log tail %d lines", last.Node, len(last.LogTail))
+	}
+}
