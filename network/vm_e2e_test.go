@@ -19,7 +19,8 @@ import (
 // they run in the guest, whose Debian kernel has the bonding and 8021q
 // drivers the host kernel lacks.
 const guestTests = `^(TestApplyBondVLAN|TestApplyStaticIdempotent|TestApplyBridge|TestBootIfLinkPicksTheNICWithCarrier|` +
-	`TestBootIfLinkTimesOut|TestMalformedInputChangesNothing|TestProbeInNamespace|TestProbeLive|TestApplySetsMAC|TestApplyStaticWithoutCarrierWarns)$`
+	`TestBootIfLinkTimesOut|TestMalformedInputChangesNothing|TestProbeInNamespace|TestProbeLive|TestApplySetsMAC|TestApplyStaticWithoutCarrierWarns|` +
+	`TestApplyIfnameBridgeOfTwo|TestApplyDracutVLANs|TestApplyTwoBonds)$`
 
 // TestNetworkInVM builds this package's tests as a static binary and runs
 // the namespace tests in a qemu guest (the VM test bed), so bond and VLAN
