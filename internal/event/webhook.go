@@ -1,15 +1,15 @@
 package event
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
+
+	"node-installer/internal/retry"
 )
 
 // WebhookOptions tunes a Webhook; the zero value is usable.
@@ -29,6 +29,11 @@ type WebhookOptions struct {
 	Tail func() []string
 	// Logger receives delivery problems (default: discarded).
 	Logger *slog.Logger
+	// Format is the body and method: FormatJSON (a POST per event) or
+	// FormatIronic (a PUT of start, end and error only).
+	Format string
+	// Token goes into each FormatIronic body as agent_token.
+	Token string
 }
 
 // Payload is the JSON body POSTed for each event.
@@ -104,6 +109,9 @@ func important(kind string) bool {
 
 // Emit queues e for delivery; it never blocks on the network.
 func (w *Webhook) Emit(e Event) {
+	if w.o.Format == FormatIronic && ironicStatus(e.Kind) == "" {
+		return // Ironic's contract knows start, end and error only
+	}
 	e = Redacted(e)
 	p := Payload{Event: string(e.Kind), Time: e.Time, Step: e.Step, Percent: pct(e.Fraction),
 		Bytes: e.Bytes, Total: e.Total, Message: e.Message, Error: e.Err, Node: w.o.Node}
@@ -205,57 +213,38 @@ func (w *Webhook) run() {
 	}
 }
 
-// deliver POSTs p with retries; false when it was given up.
+// deliver sends p with retries; false when it was given up.
 func (w *Webhook) deliver(p Payload) bool {
-	body, err := json.Marshal(p)
+	r, err := w.request(p)
 	if err != nil {
 		return false
 	}
-	wait := w.o.Backoff
-	for attempt := 1; ; attempt++ {
-		retry, err := w.post(body)
-		if err == nil {
-			return true
+	b := retry.Backoff{First: w.o.Backoff, Max: w.o.MaxBackoff, Attempts: w.o.MaxAttempts}
+	attempts, err := b.Do(w.ctx, func() (bool, time.Duration, error) {
+		_, again, after, err := send(w.ctx, w.o.Client, r)
+		if err != nil && again {
+			w.o.Logger.Debug("webhook: retrying", "event", p.Event, "error", Redact(err.Error()))
 		}
-		if !retry || attempt >= w.o.MaxAttempts {
-			w.o.Logger.Warn("webhook: event not delivered", "event", p.Event, "seq", p.Seq, "attempts", attempt, "error", Redact(err.Error()))
-			w.mu.Lock()
-			w.dropped++
-			w.mu.Unlock()
-			return false
-		}
-		w.o.Logger.Debug("webhook: retrying", "event", p.Event, "attempt", attempt, "error", Redact(err.Error()))
-		select {
-		case <-time.After(wait):
-		case <-w.ctx.Done():
-			return false
-		}
-		wait = min(wait*2, w.o.MaxBackoff)
+		return again, after, err
+	})
+	if err != nil {
+		w.o.Logger.Warn("webhook: event not delivered", "event", p.Event, "seq", p.Seq, "attempts", attempts, "error", Redact(err.Error()))
+		w.mu.Lock()
+		w.dropped++
+		w.mu.Unlock()
+		return false
 	}
+	return true
 }
 
-// post sends one attempt; retry tells whether another attempt may help.
-func (w *Webhook) post(body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.url, bytes.NewReader(body))
-	if err != nil {
-		return false, fmt.Errorf("webhook request: %w", err)
+// request is the HTTP request carrying p in the webhook's format.
+func (w *Webhook) request(p Payload) (request, error) {
+	if w.o.Format == FormatIronic {
+		return ironicRequest(w.url, w.o.Token, p)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "node-installer")
-	resp, err := w.o.Client.Do(req)
-	if err != nil {
-		return true, err
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return false, nil
-	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
-		return true, fmt.Errorf("webhook answered %s", resp.Status)
-	default:
-		return false, fmt.Errorf("webhook answered %s", resp.Status)
-	}
+	body, err := json.Marshal(p)
+	return request{method: http.MethodPost, url: w.url, body: body,
+		header: map[string]string{"Content-Type": "application/json"}}, err
 }
 
 // Close stops accepting events and waits up to timeout for the queue to
