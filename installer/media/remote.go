@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"node-installer/internal/retry"
 )
 
 // Remote bundles (node.media=http://... or https://...): the manifest is
@@ -163,7 +165,7 @@ func (rm Remote) head(ctx context.Context, u string) (int64, error) {
 func (rm Remote) retry(ctx context.Context, try func() error) error {
 	var err error
 	for i := range rm.Attempts {
-		if i > 0 && !sleepCtx(ctx, rm.Backoff<<(i-1)) {
+		if i > 0 && !retry.Sleep(ctx, rm.Backoff<<(i-1)) {
 			return ctx.Err()
 		}
 		if err = try(); err == nil || permanent(err) {
@@ -303,7 +305,7 @@ func (f *remoteFile) connect() error {
 	}
 	var last error
 	for f.tries < f.rm.Attempts {
-		if f.tries > 0 && !sleepCtx(f.ctx, f.rm.Backoff<<min(f.tries-1, 6)) {
+		if f.tries > 0 && !retry.Sleep(f.ctx, f.rm.Backoff<<min(f.tries-1, 6)) {
 			return f.ctx.Err()
 		}
 		f.tries++
@@ -336,15 +338,4 @@ func (f *remoteFile) drop() {
 func (f *remoteFile) Close() error {
 	f.stop()
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
