@@ -50,25 +50,3 @@ func BenchmarkApply64G(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkWipe64G: wiping the applied 64 GiB image (re-applied between
-// rounds, outside the timer).
-func BenchmarkWipe64G(b *testing.B) {
-	apNeed(b, "mkfs.ext4")
-	size := int64(64 << 30)
-	img := apSparse(b, size)
-	dl := apBenchLayout(img, size)
-	opts := WipeOptions{Chosen: []string{img}}
-	b.StopTimer()
-	for i := 0; i < b.N; i++ {
-		if err := Apply(context.Background(), dl, nil); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		rep, err := Wipe(context.Background(), Disk{Path: img}, opts)
-		b.StopTimer()
-		if err != nil || len(rep.Signatures) < 10 {
-			b.Fatalf("%v %d", err, len(rep.Signatures))
-		}
-	}
-}

@@ -448,7 +448,7 @@ func ProbeImage(path string) (Disk, error) {
 		return Disk{}, errors.New("probe image " + path + ": empty file (create it with truncate -s SIZE)")
 	}
 	d := Disk{Name: filepath.Base(abs), Path: abs, Size: st.Size(), LogicalSector: 512,
-		PhysicalSector: 512, Transport: "file", ReadOnly: st.Mode().Perm()&0o222 == 0}
+		PhysicalSector: 512, Transport: "file", ReadOnly: st.Mode().Perm()&0o222 == 0, InUse: loopBacking(abs)}
 	f, err := os.Open(abs)
 	if err != nil {
 		return Disk{}, fmt.Errorf("probe image: %w", err)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // mount is one line of /proc/self/mountinfo.
@@ -270,4 +272,31 @@ func run(s string) string {
 		i++
 	}
 	return s[:i]
+}
+
+// loopBacking names the loop devices backed by the image file at path:
+// writing the file under them would change a disk the kernel serves.
+func loopBacking(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	}
+	var st unix.Stat_t
+	if unix.Stat(abs, &st) != nil {
+		return ""
+	}
+	matches, _ := filepath.Glob("/sys/block/loop*/loop/backing_file")
+	var why []string
+	for _, m := range matches {
+		b := strings.TrimSpace(readTrim(m))
+		b = strings.TrimSuffix(b, " (deleted)")
+		var bst unix.Stat_t
+		if b == abs || (unix.Stat(b, &bst) == nil && bst.Ino == st.Ino && bst.Dev == st.Dev) {
+			why = append(why, "attached to /dev/"+filepath.Base(filepath.Dir(filepath.Dir(m))))
+		}
+	}
+	return strings.Join(why, "; ")
 }
