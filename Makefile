@@ -11,7 +11,7 @@ FUZZ    := ./installer:FuzzParseCmdline ./installer:FuzzLoadAnswerFile ./install
            ./network:FuzzNormalizeMAC ./storage:FuzzInspect ./storage:FuzzProbeContents ./storage/esp:FuzzOpenReadOnly ./installer/media:FuzzOpen ./tui:FuzzFormToConfig
 FUZZTIME ?= 8s
 
-.PHONY: build demo test deps unit fuzz e2e bench lint clean bundle media demo-vm
+.PHONY: build demo test deps unit fuzz e2e bench lint clean bundle media demo-vm screenshots
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/node-installer
@@ -60,6 +60,11 @@ media: deps bundle
 # console in this terminal (boot menu, TUI, install, the node's first boot)
 demo-vm: media
 	test/demo-vm.sh out/media/node-$(BUNDLE_VERSION).iso out/demo-vm
+
+# PNG screenshots of the boot menu and the first TUI pages (VGA, qemu's
+# screendump) into docs/images/, shown in the README
+screenshots: media
+	$(GO) run ./test/vm/cmd/screenshots -iso out/media/node-$(BUNDLE_VERSION).iso -installer $(BIN) -out docs/images -pages 5
 
 clean:
 	rm -rf bin out
