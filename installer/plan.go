@@ -185,6 +185,9 @@ func (p *Plan) planInstall(cfg Config, spec storage.Spec, facts Facts, disks []s
 	ch, err := storage.Choose(spec, disks)
 	p.Choice = ch
 	p.Problems = append(p.Problems, problemsOf(err, "storage.disks", "storage_init")...)
+	if cfg.Action == ActionInstall && ch.HasBoot() {
+		p.Problems = append(p.Problems, secondInstallation(ch, disks)...)
+	}
 	sizesBad := slices.ContainsFunc(p.Problems, func(pr Problem) bool { return strings.HasPrefix(pr.Field, "storage.volumes") })
 	if ch.HasBoot() && !sizesBad { // bad storage_vol values are reported once, by Validate
 		l, err := storage.PlanLayout(spec, ch, facts.MemBytes)
@@ -199,6 +202,23 @@ func (p *Plan) planInstall(cfg Config, spec storage.Spec, facts Facts, disks []s
 		p.Problems = append(p.Problems, set.Problems...)
 		p.Notes = append(p.Notes, "reinstall: every disk in the wipe set loses all its data")
 	}
+}
+
+// secondInstallation refuses a plain install beside an installation of
+// this product on another disk: the machine would hold two, each with
+// an ESP, one firmware entry between them, and a PXE line that installs
+// on every boot would fill one disk after the other. reinstall replaces
+// the old one; upgrade keeps it.
+func secondInstallation(ch storage.Choice, disks []storage.Disk) Problems {
+	var ps Problems
+	for _, d := range disks {
+		if d.Installation == nil || d.BootMedia || d.Path == ch.Boot.Path {
+			continue
+		}
+		ps = append(ps, Problem{Field: "storage.disks", Arg: "storage_init",
+			Msg: fmt.Sprintf("%s already holds an installation of this product: a second one on %s is refused; give reinstall to erase it and install fresh, or upgrade to keep it", d.Path, ch.Boot.Path)})
+	}
+	return ps
 }
 
 func (p *Plan) planUpgrade(cfg Config, facts Facts, disks []storage.Disk) {

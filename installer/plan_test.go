@@ -88,7 +88,10 @@ var planCases = []struct {
 	{"installed", "refused", "storage_init=/dev/sda", false, ""},
 	{"installed", "reinstall", "storage_init=/dev/sda reinstall", true, "/dev/sda"},
 	{"installed", "force", "storage_init=/dev/sda node.wipe=force", true, "/dev/sda"},
-	{"installed", "second-disk", "storage_init", true, "/dev/sdb"},
+	// A second installation beside the first is refused (a PXE line that
+	// installs on every boot would fill one disk after the other).
+	{"installed", "second-disk", "storage_init", false, "/dev/sdb"},
+	{"installed", "second-disk-named", "storage_init=/dev/sdb BOOTIF=link", false, "/dev/sdb"},
 	{"installed", "halt-if-installed", "storage_init node.halt_if_installed", true, ""},
 	{"installed", "upgrade", "upgrade", true, "/dev/sda"},
 	{"installed", "uninstall", "uninstall", true, ""},
