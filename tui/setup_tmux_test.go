@@ -15,15 +15,7 @@ import (
 // the too-small notice, a hostname saved through the Network page, and
 // leaving with Esc.
 func TestTmuxSetup(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	for _, tool := range []string{"tmux", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (test/deps.sh installs it)", tool)
-		}
-	}
-	bin := buildBinary(t)
+	bin := tmuxBinary(t, "tmux", "go")
 	for _, tc := range []struct{ term, lang, border string }{
 		{"linux", "C", "+ Status ---"},
 		{"xterm", "C.UTF-8", "┌ Status ───"},

@@ -52,15 +52,7 @@ func TestWithoutPadding(t *testing.T) {
 // ended with "terminal entry not found"); SIGTERM restores the terminal
 // and exits 130 (it left the terminal in raw mode).
 func TestTmuxTerminal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	for _, tool := range []string{"tmux", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (test/deps.sh installs it)", tool)
-		}
-	}
-	bin := buildBinary(t)
+	bin := tmuxBinary(t, "tmux", "go")
 	for _, tc := range []struct{ name, env, notice string }{
 		{"unset", "TERM=", "TERM is not set: the screen is drawn for vt100."},
 		{"unknown", "TERM=no-such-terminal", "TERM=no-such-terminal is not known: the screen is drawn for vt100."},

@@ -61,6 +61,21 @@ func (s *tmuxSession) wait(d time.Duration, subs ...string) string {
 	return ""
 }
 
+// tmuxBinary skips the test in -short mode or without the tools (tmux,
+// go, ...), else builds the binary the tmux tests drive.
+func tmuxBinary(t *testing.T, tools ...string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (test/deps.sh installs it)", tool)
+		}
+	}
+	return buildBinary(t)
+}
+
 // buildBinary builds node-installer once for the tmux tests.
 func buildBinary(t *testing.T) string {
 	t.Helper()
@@ -78,15 +93,7 @@ func buildBinary(t *testing.T) string {
 // shrinks the window below 80x24 and back on the way, and checks the image
 // files afterwards.
 func TestTmuxDemoInstall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and installs through it")
-	}
-	for _, tool := range []string{"tmux", "go", "mkfs.ext4", "mkswap"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (test/deps.sh installs it)", tool)
-		}
-	}
-	bin := buildBinary(t)
+	bin := tmuxBinary(t, "tmux", "go", "mkfs.ext4", "mkswap")
 	for _, tc := range []struct{ term, lang, border string }{
 		{"linux", "C", "+ Welcome ---"},
 		{"xterm", "C.UTF-8", "┌ Welcome ───"},
