@@ -168,6 +168,13 @@ func NewSetup(opts SetupOptions) *Setup {
 // before Run returns.
 func (s *Setup) Run() error {
 	if s.opts.Screen == nil {
+		// tview ignores a failing screen Init (and then crashes drawing):
+		// without a controlling terminal say so instead
+		f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("no terminal (%v): start the setup console from a login shell, or with setsid -c on a console", err)
+		}
+		f.Close()
 		scr, notice, err := openScreen()
 		if err != nil {
 			return err
@@ -236,6 +243,21 @@ func (s *Setup) keys() []action {
 	return append(s.pages[s.cur].keys(), actRefresh, actMenu)
 }
 
+// pageKey maps 1-9 then a-z to a page index below n.
+func pageKey(ev *tcell.EventKey, n int) (int, bool) {
+	if ev.Key() != tcell.KeyRune {
+		return 0, false
+	}
+	r, i := ev.Rune(), -1
+	switch {
+	case r >= '1' && r <= '9':
+		i = int(r - '1')
+	case r >= 'a' && r <= 'z':
+		i = 9 + int(r-'a')
+	}
+	return i, i >= 0 && i < n
+}
+
 // setupKey finds the action of ev among acts, by keyTable.
 func setupKey(ev *tcell.EventKey, acts []action) (action, bool) {
 	for _, b := range keyTable {
@@ -270,6 +292,14 @@ func (s *Setup) capture(ev *tcell.EventKey) *tcell.EventKey {
 		}
 	}
 	if !s.inPage && (ev.Key() == tcell.KeyTab || ev.Key() == tcell.KeyRight) {
+		s.focusPage()
+		return nil
+	}
+	if i, ok := pageKey(ev, len(s.pages)); ok && !s.inPage {
+		// 1-9, a-z go straight into a page: single bytes that survive any
+		// serial line (an arrow key is an escape sequence)
+		s.menu.SetCurrentItem(i)
+		s.show(i)
 		s.focusPage()
 		return nil
 	}

@@ -44,6 +44,10 @@ type BundleSpec struct {
 	Product string // default "node"
 	Version string // e.g. "1.0.0"; printed by the image's marker line
 	Release string // default "1"
+	// Binary, when set, is a static node-installer put in the root image
+	// as /bin/node-installer: with nodetest.setup on the kernel command
+	// line the image runs `node-installer setup` on its console.
+	Binary string
 }
 
 func (s BundleSpec) withDefaults() BundleSpec {
@@ -101,7 +105,7 @@ func (tc *Toolchain) Bundle(ctx context.Context, spec BundleSpec) (string, error
 		}
 	}
 	key, err := Key("bundle-v3-blake3", BuilderID(), spec.Product, spec.Version, spec.Release, tc.Kernel.Package, tc.Kernel.Version,
-		"file:"+tc.Busybox, "file:"+tc.SystemdBoot, string(nodeInit), string(rootInit), strings.Join(NodeModules, ","))
+		"file:"+tc.Busybox, "file:"+tc.SystemdBoot, string(nodeInit), string(rootInit), strings.Join(NodeModules, ","), binaryKey(spec.Binary))
 	if err != nil {
 		return "", err
 	}
@@ -126,7 +130,7 @@ func (tc *Toolchain) BuildBundle(ctx context.Context, dir string, spec BundleSpe
 	if err := initrd.WriteFile(ctx, filepath.Join(dir, BundleInitrd)); err != nil {
 		return err
 	}
-	if err := tc.buildRoot(ctx, filepath.Join(dir, BundleRoot), spec.Version); err != nil {
+	if err := tc.buildRoot(ctx, filepath.Join(dir, BundleRoot), spec.Version, spec.Binary); err != nil {
 		return err
 	}
 	if err := media.Create(dir, spec.Product, spec.Version, spec.Release); err != nil {
@@ -145,7 +149,7 @@ func TestSigner() ssh.Signer { return media.DemoSigner() }
 func TestKeys() media.Keys { return media.DemoKeys() }
 
 // buildRoot makes the squashfs OS image whose /sbin/init prints the marker.
-func (tc *Toolchain) buildRoot(ctx context.Context, out, version string) error {
+func (tc *Toolchain) buildRoot(ctx context.Context, out, version, binary string) error {
 	stage, err := os.MkdirTemp("", "vm-root-")
 	if err != nil {
 		return err
@@ -173,6 +177,11 @@ func (tc *Toolchain) buildRoot(ctx context.Context, out, version string) error {
 	if err := os.WriteFile(filepath.Join(stage, "sbin", "init"), rootInit, 0o755); err != nil {
 		return err
 	}
+	if binary != "" {
+		if err := copyFile(binary, filepath.Join(stage, "bin", "node-installer")); err != nil {
+			return err
+		}
+	}
 	if err := os.WriteFile(filepath.Join(stage, "etc", "node-release"), []byte("VERSION="+version+"\n"), 0o644); err != nil {
 		return err
 	}
@@ -196,4 +205,13 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.WriteFile(dst, data, st.Mode().Perm())
+}
+
+// binaryKey is the cache key part of a root image's node-installer: its
+// content when there is one.
+func binaryKey(path string) string {
+	if path == "" {
+		return "no-binary"
+	}
+	return "file:" + path
 }

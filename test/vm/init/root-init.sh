@@ -28,8 +28,20 @@ apply_config() {
 hostname=-
 if cfg=$(bylabel Config); then
   if mount -t ext4 -o ro "$cfg" /mnt/config; then
-    [ -s /mnt/config/hostname ] && hostname=$(head -n1 /mnt/config/hostname)
     apply_config
+    if grep -qw nodetest.setup /proc/cmdline && [ -x /bin/node-installer ] && [ ! -e /mnt/config/.nodetest-setup-done ]; then
+      # the node's setup console on this (serial) console, as an admin
+      # would start it, on the first boot only; the Config partition
+      # read-write under it
+      mount -o remount,rw /mnt/config
+      : > /mnt/config/.nodetest-setup-done
+      echo "NODE-SETUP-START"
+      # its own session with the console as controlling terminal (/dev/tty)
+      TERM=vt100 LANG=C.UTF-8 setsid -c /bin/node-installer setup --config-dir /mnt/config --esp /nonexistent
+      echo "NODE-SETUP-EXIT rc=$?"
+      sync
+    fi
+    [ -s /mnt/config/hostname ] && hostname=$(head -n1 /mnt/config/hostname)
     umount /mnt/config
   else
     echo "NODE-ROOT: cannot mount Config ($cfg)"
