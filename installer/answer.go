@@ -61,13 +61,17 @@ func secretField(path string) bool {
 	return path == "host.adminpw" || path == "host.rootpw" || event.SecretKey(path[strings.LastIndexAny(path, ".")+1:])
 }
 
+// urlFields take URLs that may carry a token (urlArgs' fields).
+var urlFields = map[string]bool{"unattended.webhook": true, "unattended.config": true, "unattended.media": true,
+	"unattended.done_url": true, "unattended.local_boot_trigger": true}
+
 // shownAnswer is a scalar as problems and origins may show it: secrets
 // masked, tokens in URLs hidden.
 func shownAnswer(path, v string) string {
 	switch {
 	case secretField(path):
 		return masked
-	case path == "unattended.webhook", path == "unattended.config", path == "unattended.media":
+	case urlFields[strings.TrimRight(strings.TrimRight(path, "]0123456789"), "[")]:
 		return event.RedactURL(v)
 	}
 	return event.Redact(v)

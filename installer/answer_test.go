@@ -134,6 +134,10 @@ func TestAnswerFileValidate(t *testing.T) {
 		{"bad bootif", "network:\n  bootif: 01-02-03\n", "network.bootif", "answer file line 2", "six bytes"},
 		{"port out of range", "services:\n  syslog: {host: a.example.org, port: 99999}\n", "services.syslog.port", "answer file line 2", "expects 1-65535"},
 		{"webhook token not shown", "unattended:\n  webhook: htp://u:hunter2@h.example.org/?k=hunter2\n", "unattended.webhook", "answer file line 2", "http:// or https://"},
+		{"done_url item not http, token not shown", "unattended:\n  done_url:\n    - http://h.example.org/built\n    - h.example.org/built?token=hunter2\n", "unattended.done_url[1]", "answer file line 4", "http:// or https://"},
+		{"local_boot_trigger not http", "unattended:\n  local_boot_trigger: htp://u:hunter2@h.example.org/\n", "unattended.local_boot_trigger", "answer file line 2", "http:// or https://"},
+		{"webhook_format unknown", "unattended:\n  webhook: http://h.example.org/\n  webhook_format: xml\n", "unattended.webhook_format", "answer file line 3", "json or ironic"},
+		{"webhook_token without ironic", "unattended:\n  webhook: http://h.example.org/\n  webhook_token: hunter2\n", "unattended.webhook_token", "answer file line 3", "only sent with"},
 		{"reboot delay", "unattended:\n  reboot_delay: -1\n", "unattended.reboot_delay", "answer file line 2", "0 to 86400"},
 	}
 	for _, tt := range tests {

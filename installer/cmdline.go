@@ -130,7 +130,8 @@ type argParser struct {
 }
 
 // urlArgs take URLs that may carry a token (user:password@ or a query).
-var urlArgs = map[string]bool{"node.webhook": true, "node.config": true, "node.media": true}
+var urlArgs = map[string]bool{"node.webhook": true, "node.config": true, "node.media": true,
+	"node.done_url": true, "local_boot_trigger": true}
 
 // shown is the value of prm as a problem or an origin may show it.
 func shown(prm cmdline.Param) string {

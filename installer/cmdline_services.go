@@ -38,6 +38,10 @@ var serviceHandlers = map[string]argHandler{
 	"node.config":            str("unattended.config", "URL|PATH", func(c *Config) *string { return &c.Unattended.ConfigURL }),
 	"node.media":             str("unattended.media", "PATH|URL", func(c *Config) *string { return &c.Unattended.Media }),
 	"node.webhook":           str("unattended.webhook", "URL", func(c *Config) *string { return &c.Unattended.Webhook }),
+	"node.webhook_format":    str("unattended.webhook_format", "json|ironic", func(c *Config) *string { return &c.Unattended.WebhookFormat }),
+	"node.webhook_token":     str("unattended.webhook_token", "TOKEN", func(c *Config) *string { return &c.Unattended.WebhookToken }),
+	"node.done_url":          (*argParser).doneURL,
+	"local_boot_trigger":     str("unattended.local_boot_trigger", "URL", func(c *Config) *string { return &c.Unattended.LocalBootTrigger }),
 	"node.after":             str("unattended.after", "reboot|poweroff|halt|shell", func(c *Config) *string { return &c.Unattended.After }),
 	"node.reboot_delay":      intArg("unattended.reboot_delay", "SECONDS", func(c *Config) *int { return &c.Unattended.RebootDelay }),
 	"reboot_delay":           intArg("unattended.reboot_delay", "SECONDS", func(c *Config) *int { return &c.Unattended.RebootDelay }),
@@ -45,6 +49,20 @@ var serviceHandlers = map[string]argHandler{
 	"node.break":             str("unattended.break", "pre-installer|post-installer|pre-reboot", func(c *Config) *string { return &c.Unattended.Break }),
 	"node.halt_if_installed": flagArg("unattended.halt_if_installed", func(c *Config) *bool { return &c.Unattended.HaltIfInstalled }),
 	"node.allow_downgrade":   flagArg("unattended.allow_downgrade", func(c *Config) *bool { return &c.Unattended.AllowDowngrade }),
+}
+
+// doneURL reads node.done_url=URL (repeatable: each URL is called).
+func (p *argParser) doneURL(prm cmdline.Param) {
+	const field = "unattended.done_url"
+	p.resetList("node.done_url", func() {
+		p.cfg.Unattended.DoneURLs = nil
+		p.origin(field, prm) // the answer file's list is replaced, its lines no longer apply
+	})
+	if !p.needValue(field, prm, "URL") {
+		return
+	}
+	p.cfg.Unattended.DoneURLs = append(p.cfg.Unattended.DoneURLs, prm.Value)
+	p.origin(fmt.Sprintf("%s[%d]", field, len(p.cfg.Unattended.DoneURLs)-1), prm)
 }
 
 // password reads adminpw= or rootpw=. The value never appears in a problem.

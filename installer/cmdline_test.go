@@ -374,6 +374,13 @@ var validCases = []struct {
 		c.Unattended.TrustKeys = []string{"/k/a.pub", "/k/b.pub", "/etc/keys"}
 		c.Unattended.InsecureMedia, c.Unattended.ConfigSignature = true, ConfigSignatureRequired
 	}},
+	{"callbacks: node.done_url repeated, local_boot_trigger, ironic webhook", "node.done_url=http://foreman.example.org/unattended/built?token=abc " +
+		"node.done_url=http://cobbler.example.org/cblr/svc/op/nopxe/system/n1 local_boot_trigger=http://192.0.2.9/ovirt/local " +
+		"node.webhook=http://ironic.example.org:6385/v1/heartbeat/7d1a node.webhook_format=ironic node.webhook_token=s3cr3t", func(c *Config) {
+		c.Unattended.DoneURLs = []string{"http://foreman.example.org/unattended/built?token=abc", "http://cobbler.example.org/cblr/svc/op/nopxe/system/n1"}
+		c.Unattended.LocalBootTrigger = "http://192.0.2.9/ovirt/local"
+		c.Unattended.Webhook, c.Unattended.WebhookFormat, c.Unattended.WebhookToken = "http://ironic.example.org:6385/v1/heartbeat/7d1a", "ironic", "s3cr3t"
+	}},
 	{"node.config_signature optional", "node.config_signature=optional", func(c *Config) { c.Unattended.ConfigSignature = ConfigSignatureOptional }},
 	{"quoted whole argument", `"hostname=node1.example.org"`, func(c *Config) { c.Network.Hostname = "node1.example.org" }},
 	{"consumed args after -- are passed to init", "-- storage_init", func(c *Config) { c.BootParams = []string{"--", "storage_init"} }},

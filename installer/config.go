@@ -58,15 +58,25 @@ type Services struct {
 
 // Unattended holds the node.* run options.
 type Unattended struct {
-	ConfigURL       string `json:"config,omitempty"`  // node.config
-	Media           string `json:"media,omitempty"`   // node.media
-	Webhook         string `json:"webhook,omitempty"` // node.webhook
-	After           string `json:"after,omitempty"`   // reboot|poweroff|halt|shell
-	RebootDelay     int    `json:"reboot_delay,omitempty"`
-	LogLevel        string `json:"log_level,omitempty"`
-	Break           string `json:"break,omitempty"` // pre-installer|post-installer|pre-reboot
-	HaltIfInstalled bool   `json:"halt_if_installed,omitempty"`
-	AllowDowngrade  bool   `json:"allow_downgrade,omitempty"`
+	ConfigURL string `json:"config,omitempty"`  // node.config
+	Media     string `json:"media,omitempty"`   // node.media
+	Webhook   string `json:"webhook,omitempty"` // node.webhook
+	// WebhookFormat is node.webhook_format: json (default) or ironic.
+	WebhookFormat string `json:"webhook_format,omitempty"`
+	// WebhookToken is node.webhook_token, Ironic's agent_token (a secret).
+	WebhookToken string `json:"webhook_token,omitempty"`
+	// DoneURLs are node.done_url's URLs (Foreman's built, Cobbler's
+	// nopxe), each fetched with a GET once the run succeeded.
+	DoneURLs []string `json:"done_url,omitempty"`
+	// LocalBootTrigger is oVirt Node's local_boot_trigger=URL, fetched
+	// like a done URL.
+	LocalBootTrigger string `json:"local_boot_trigger,omitempty"`
+	After            string `json:"after,omitempty"` // reboot|poweroff|halt|shell
+	RebootDelay      int    `json:"reboot_delay,omitempty"`
+	LogLevel         string `json:"log_level,omitempty"`
+	Break            string `json:"break,omitempty"` // pre-installer|post-installer|pre-reboot
+	HaltIfInstalled  bool   `json:"halt_if_installed,omitempty"`
+	AllowDowngrade   bool   `json:"allow_downgrade,omitempty"`
 	// TrustKeys are node.trust_key's public key files (docs/media-bundle.md).
 	TrustKeys []string `json:"trust_keys,omitempty"`
 	// InsecureMedia (node.insecure_media) accepts unsigned or wrongly

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"node-installer/internal/event"
@@ -36,7 +37,15 @@ func MaskedConfig(cfg Config) Config {
 	if c.Host.RootPW != "" {
 		c.Host.RootPW = masked
 	}
-	for _, u := range []*string{&c.Unattended.Webhook, &c.Unattended.ConfigURL, &c.Unattended.Media} {
+	if c.Unattended.WebhookToken != "" {
+		c.Unattended.WebhookToken = masked
+	}
+	c.Unattended.DoneURLs = slices.Clone(c.Unattended.DoneURLs)
+	urls := []*string{&c.Unattended.Webhook, &c.Unattended.ConfigURL, &c.Unattended.Media, &c.Unattended.LocalBootTrigger}
+	for i := range c.Unattended.DoneURLs {
+		urls = append(urls, &c.Unattended.DoneURLs[i])
+	}
+	for _, u := range urls {
 		*u = event.RedactURL(event.Redact(*u))
 	}
 	params := make([]string, len(c.BootParams))

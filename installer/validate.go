@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"node-installer/internal/crypthash"
+	"node-installer/internal/event"
 	"node-installer/storage"
 )
 
@@ -404,6 +405,26 @@ func (v *validator) unattended() {
 	}
 	if u.Webhook != "" && !httpURL(u.Webhook) {
 		v.add("unattended.webhook", "expects an http:// or https:// URL")
+	}
+	switch u.WebhookFormat {
+	case "", event.FormatJSON:
+	case event.FormatIronic:
+		if u.Webhook == "" {
+			v.add("unattended.webhook_format", "ironic needs node.webhook=URL (Ironic's heartbeat URL)")
+		}
+	default:
+		v.add("unattended.webhook_format", "expects json or ironic")
+	}
+	if u.WebhookToken != "" && u.WebhookFormat != event.FormatIronic {
+		v.add("unattended.webhook_token", "is Ironic's agent_token: only sent with node.webhook_format=ironic")
+	}
+	for i, d := range u.DoneURLs {
+		if !httpURL(d) {
+			v.add(fmt.Sprintf("unattended.done_url[%d]", i), "expects an http:// or https:// URL")
+		}
+	}
+	if u.LocalBootTrigger != "" && !httpURL(u.LocalBootTrigger) {
+		v.add("unattended.local_boot_trigger", "expects an http:// or https:// URL")
 	}
 	switch u.After {
 	case "", "reboot", "poweroff", "halt", "shell":

@@ -159,6 +159,7 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 		r.bus.Emit(event.Event{Kind: event.Log, Message: "answer file: " + src})
 	}
 	code = r.run(problems, *mediaDir, facts, probeErr)
+	r.callDone(code)
 	r.finish(code)
 	return code, cfg
 }

@@ -55,7 +55,8 @@ func openSinks(cfg installer.Config, logPath string, front event.Sink, queue int
 		event.Attach(s.bus, event.NewLogSink(logger), 1024),
 		event.Attach(s.bus, s.tail, 256))
 	if u := cfg.Unattended.Webhook; u != "" {
-		s.webhook = event.NewWebhook(u, event.WebhookOptions{Tail: s.tail.Lines, Logger: logger, Node: autoNodeIdentity(cfg)})
+		s.webhook = event.NewWebhook(u, event.WebhookOptions{Tail: s.tail.Lines, Logger: logger, Node: autoNodeIdentity(cfg),
+			Format: cfg.Unattended.WebhookFormat, Token: cfg.Unattended.WebhookToken})
 		s.waits = append(s.waits, event.Attach(s.bus, s.webhook, 1024))
 	}
 	return s, nil

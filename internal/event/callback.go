@@ -26,16 +26,17 @@ type CallResult struct {
 	Err      error // nil when it was answered with a 2xx
 }
 
-// String describes the result with the URL's secrets hidden.
+// String describes the result with the URL's secrets hidden. The URL
+// is followed by a space: a masked query runs to the next blank.
 func (r CallResult) String() string {
 	s := fmt.Sprintf("%s: GET %s", r.Arg, RedactURL(r.URL))
 	switch {
 	case r.Err == nil:
-		return fmt.Sprintf("%s: %s", s, r.Status)
+		return fmt.Sprintf("%s answered %s", s, r.Status)
 	case r.Attempts > 1:
-		return fmt.Sprintf("%s: not delivered after %d attempts: %s", s, r.Attempts, Redact(r.Err.Error()))
+		return fmt.Sprintf("%s not delivered after %d attempts: %s", s, r.Attempts, Redact(r.Err.Error()))
 	}
-	return fmt.Sprintf("%s: not delivered: %s", s, Redact(r.Err.Error()))
+	return fmt.Sprintf("%s not delivered: %s", s, Redact(r.Err.Error()))
 }
 
 // CallOptions tunes Call; the zero value is usable.
