@@ -71,6 +71,18 @@ for a in $(cat /proc/cmdline); do
     setsid -c sh -l || sh -l
   fi
 done
+# on a VGA console, as in Anaconda and Debian's installer: a shell on tty2
+# (Alt-F2) and the installer's log on tty3 (Alt-F3); skipped where the
+# virtual terminals cannot be opened (a serial-only machine)
+if (exec </dev/tty2) 2>/dev/null; then
+  (while :; do setsid -c sh -l </dev/tty2 >/dev/tty2 2>&1; sleep 1; done) &
+fi
+if (exec >/dev/tty3) 2>/dev/null; then
+  (log=/run/node-installer/install.log
+   echo "live: the installer's log ($log) follows here" >/dev/tty3
+   while [ ! -f "$log" ]; do sleep 1; done
+   exec tail -n +1 -f "$log" >/dev/tty3 2>&1) &
+fi
 echo "live: starting node-installer uptime=$(cut -d' ' -f1 /proc/uptime)"
 # node-installer takes the console (the last console=) as its controlling
 # terminal itself: it stays PID 1

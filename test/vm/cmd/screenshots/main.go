@@ -1,6 +1,7 @@
 // Command screenshots boots the media's ISO in qemu with a VGA screen
 // and writes PNG screenshots (qemu's screendump) of the boot menu and
-// the first pages of the installer's TUI, for the README
+// the first pages of the installer's TUI, and the live system's other
+// virtual terminals (a shell on tty2, the log on tty3), for the README
 // (`make screenshots`). The TUI is on the VGA console; the serial
 // console only tells this program when to take each picture.
 package main
@@ -161,6 +162,16 @@ func run(iso, out, bin string, pages int) error {
 			return err
 		}
 		time.Sleep(4 * time.Second)
+	}
+	// the other virtual terminals of the live system: a shell, the log
+	for _, vt := range []struct{ key, name string }{{"alt-f2", "tty2-shell.png"}, {"alt-f3", "tty3-log.png"}} {
+		if err := hmp("sendkey " + vt.key); err != nil {
+			return err
+		}
+		time.Sleep(3 * time.Second)
+		if err := dump(vt.name); err != nil {
+			return err
+		}
 	}
 	return hmp("quit")
 }
