@@ -40,8 +40,8 @@ func runDefault([]string) int {
 	if os.Getpid() == 1 {
 		pid1Setup()
 	}
-	line, err := os.ReadFile("/proc/cmdline")
-	if err == nil && defaultCommand(string(line), installer.Probe) == "auto" {
+	line, err := kernelCmdline("", false)
+	if err == nil && defaultCommand(line, installer.Probe) == "auto" {
 		return runAuto(nil)
 	}
 	if tui, ok := commands["tui"]; ok {
@@ -127,14 +127,10 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 		fmt.Fprintf(stderr, "auto: unexpected argument %q (quote the command line: --cmdline \"...\")\n", fs.Arg(0))
 		return installer.ExitUsage, cfg
 	}
-	line := *cmdline
-	if !autoFlagSet(fs, "cmdline") {
-		b, err := os.ReadFile("/proc/cmdline")
-		if err != nil {
-			fmt.Fprintf(stderr, "auto: %v (give --cmdline)\n", err)
-			return installer.ExitUsage, cfg
-		}
-		line = strings.TrimSpace(string(b))
+	line, err := kernelCmdline(*cmdline, autoFlagSet(fs, "cmdline"))
+	if err != nil {
+		fmt.Fprintf(stderr, "auto: %v (give --cmdline)\n", err)
+		return installer.ExitUsage, cfg
 	}
 
 	r := &autoRun{stdout: stdout, stderr: stderr, trustKeys: trustKeys}

@@ -50,14 +50,10 @@ func netMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "node-installer net: --apply configures this machine: it cannot use --facts")
 		return 2
 	}
-	line := *cmdline
-	if line == "" {
-		b, err := os.ReadFile("/proc/cmdline")
-		if err != nil {
-			fmt.Fprintf(stderr, "node-installer net: %v\n", err)
-			return 2
-		}
-		line = string(b)
+	line, err := kernelCmdline(*cmdline, *cmdline != "")
+	if err != nil {
+		fmt.Fprintf(stderr, "node-installer net: %v\n", err)
+		return 2
 	}
 	cfg, problems := loadConfig(line, nil)
 	bad := false

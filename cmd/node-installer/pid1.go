@@ -49,9 +49,9 @@ func pid1Setup() {
 		_ = unix.Mount(m.src, m.dir, m.fstype, 0, "")
 	}
 	pid1Console()
-	if line, err := os.ReadFile("/proc/cmdline"); err == nil && !liveNetTried {
+	if line, err := kernelCmdline("", false); err == nil && !liveNetTried {
 		liveNetTried = true
-		liveNetwork(string(line), os.Stderr)
+		liveNetwork(line, os.Stderr)
 	}
 }
 

@@ -53,14 +53,10 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: unexpected argument %q (quote the command line: --cmdline \"...\")\n", fs.Arg(0))
 		return 2
 	}
-	line := *cmdline
-	if !flagGiven(fs, "cmdline") {
-		b, err := os.ReadFile("/proc/cmdline")
-		if err != nil {
-			fmt.Fprintf(stderr, "plan: %v (give --cmdline)\n", err)
-			return 2
-		}
-		line = strings.TrimSpace(string(b))
+	line, err := kernelCmdline(*cmdline, flagGiven(fs, "cmdline"))
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v (give --cmdline)\n", err)
+		return 2
 	}
 	facts, err := planFacts(*factsPath, disks, stderr)
 	if err != nil {

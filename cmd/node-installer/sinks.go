@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"node-installer/installer"
 	"node-installer/internal/event"
@@ -76,4 +77,20 @@ func (s *runSinks) close(stderr io.Writer) {
 		}
 	}
 	s.logFile.Close()
+}
+
+// procCmdline is where the kernel command line is read from.
+var procCmdline = "/proc/cmdline"
+
+// kernelCmdline is the command line a run reads: given (a --cmdline
+// flag), else the kernel's, trimmed. Every subcommand reads it here.
+func kernelCmdline(given string, set bool) (string, error) {
+	if set {
+		return given, nil
+	}
+	b, err := os.ReadFile(procCmdline)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -44,5 +45,26 @@ func TestTUIRunWebhook(t *testing.T) {
 	last := h.last()
 	if last.Node["hostname"] != "node9.example.org" || len(last.LogTail) == 0 {
 		t.Errorf("last payload: node %v, log tail %d lines", last.Node, len(last.LogTail))
+	}
+}
+
+// Every subcommand reads the kernel command line through kernelCmdline:
+// the flag when given (even empty), else the kernel's, trimmed.
+func TestKernelCmdline(t *testing.T) {
+	old := procCmdline
+	t.Cleanup(func() { procCmdline = old })
+	procCmdline = filepath.Join(t.TempDir(), "cmdline")
+	if _, err := kernelCmdline("", false); err == nil {
+		t.Error("a missing /proc/cmdline read without an error")
+	}
+	os.WriteFile(procCmdline, []byte("BOOT_IMAGE=/vmlinuz storage_init\n"), 0o644)
+	for _, tt := range []struct {
+		given string
+		set   bool
+		want  string
+	}{{"", false, "BOOT_IMAGE=/vmlinuz storage_init"}, {"upgrade", true, "upgrade"}, {"", true, ""}} {
+		if got, err := kernelCmdline(tt.given, tt.set); err != nil || got != tt.want {
+			t.Errorf("kernelCmdline(%q, %v) = %q, %v; want %q", tt.given, tt.set, got, err, tt.want)
+		}
 	}
 }

@@ -43,9 +43,7 @@ func runTUI(args []string) int {
 		return code
 	}
 	if *cmdline == "" {
-		if b, err := os.ReadFile("/proc/cmdline"); err == nil {
-			*cmdline = strings.TrimSpace(string(b))
-		}
+		*cmdline, _ = kernelCmdline("", false) // none: nothing pre-filled
 	}
 	s, err := newSession(*cmdline, *mediaDir, disks, "", trustKeys...)
 	if err != nil {
