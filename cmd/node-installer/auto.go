@@ -16,7 +16,6 @@ import (
 	"node-installer/installer"
 	"node-installer/installer/media"
 	"node-installer/internal/event"
-	"node-installer/storage"
 )
 
 func init() {
@@ -374,64 +373,10 @@ func loadConfig(cmdline string, facts *installer.Facts, trustKeys ...string) (in
 	return installer.LoadConfig(ctx, cmdline, src)
 }
 
-// autoFacts probes the machine or loads a profile; --disk images or
-// devices replace the probed disks (and are then the only candidates).
-func autoFacts(path string, disks []string) (facts installer.Facts, err error) {
-	defer func() { installer.MarkConfigVolumes(&facts) }()
-	if path != "" {
-		facts, err = installer.LoadFacts(path)
-	} else {
-		facts, err = installer.Probe()
-		if err != nil && len(disks) > 0 {
-			err = nil // the named disks replace what failed to probe
-		}
-	}
-	if err != nil {
-		return facts, err
-	}
-	if len(disks) == 0 {
-		return facts, nil
-	}
-	facts.Disks = nil
-	var probed []storage.Disk
-	images := 0
-	defer func() {
-		// An image file is installed for another machine, which boots
-		// it with UEFI: this machine's firmware does not matter.
-		if images == len(disks) {
-			facts.Firmware = "uefi"
-		}
-	}()
-	for _, p := range disks {
-		st, err := os.Stat(p)
-		if err != nil {
-			return facts, fmt.Errorf("--disk %s: %w", p, err)
-		}
-		if st.Mode().IsRegular() {
-			d, err := storage.ProbeImage(p)
-			if err != nil {
-				return facts, fmt.Errorf("--disk %s: %w", p, err)
-			}
-			facts.Disks = append(facts.Disks, d)
-			images++
-			continue
-		}
-		if probed == nil {
-			if probed, err = storage.Probe("/sys", "/dev"); err != nil {
-				return facts, fmt.Errorf("--disk %s: %w", p, err)
-			}
-		}
-		found := false
-		for _, d := range probed {
-			if d.Path == p {
-				facts.Disks, found = append(facts.Disks, d), true
-			}
-		}
-		if !found {
-			return facts, fmt.Errorf("--disk %s: neither an image file nor a disk the probe lists", p)
-		}
-	}
-	return facts, nil
+// autoFacts is machineFacts for `auto` and the TUI (nothing to warn of:
+// a probe error with --disk is replaced by the named disks).
+func autoFacts(path string, disks []string) (installer.Facts, error) {
+	return machineFacts(path, disks, io.Discard)
 }
 
 // autoDiskFlags collects repeated --disk flags.

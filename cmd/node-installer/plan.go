@@ -12,7 +12,6 @@ import (
 	"node-installer/installer"
 	"node-installer/installer/media"
 	"node-installer/internal/event"
-	"node-installer/storage"
 )
 
 func init() {
@@ -124,49 +123,7 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	return given
 }
 
-// planFacts loads the profile, or probes this machine; --disk replaces
-// the disks with the named images or devices.
+// planFacts is machineFacts, saying on stderr what `plan` assumed.
 func planFacts(path string, disks []string, stderr io.Writer) (installer.Facts, error) {
-	var facts installer.Facts
-	var err error
-	if path != "" {
-		facts, err = installer.LoadFacts(path)
-		if err != nil {
-			return facts, err
-		}
-	} else {
-		facts, err = installer.Probe()
-		if err != nil {
-			// a partial probe still plans; say what is missing
-			fmt.Fprintf(stderr, "plan: warning: %v\n", err)
-		}
-	}
-	if len(disks) > 0 {
-		facts.Disks = nil
-		images := true
-		for _, d := range disks {
-			disk, err := probeDiskArg(d)
-			if err != nil {
-				return facts, err
-			}
-			images = images && disk.Transport == "file"
-			facts.Disks = append(facts.Disks, disk)
-		}
-		if images && facts.Firmware != "uefi" {
-			// an image is booted elsewhere (a VM, or written to a disk),
-			// always with UEFI: this machine's firmware does not matter
-			fmt.Fprintln(stderr, "plan: planning image files for UEFI firmware")
-			facts.Firmware = "uefi"
-		}
-	}
-	return facts, nil
-}
-
-// probeDiskArg describes an image file, or a block device from sysfs.
-func probeDiskArg(path string) (storage.Disk, error) {
-	d, err := probeDisk(path)
-	if err != nil {
-		return d, fmt.Errorf("--disk %w", err)
-	}
-	return d, nil
+	return machineFacts(path, disks, prefixed{stderr, "plan: "})
 }

@@ -94,3 +94,55 @@ func kernelCmdline(given string, set bool) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// machineFacts is the one way cmd builds a run's Facts (`auto`, `plan`,
+// the TUI): a recorded profile or the probe of this machine; --disk
+// images or devices replace the disks and are then the only candidates;
+// image files alone are planned for UEFI (another machine boots them,
+// always with UEFI); the Config volumes are marked. What it assumed or
+// could not read goes to warn.
+func machineFacts(path string, disks []string, warn io.Writer) (facts installer.Facts, err error) {
+	defer func() { installer.MarkConfigVolumes(&facts) }()
+	if path != "" {
+		if facts, err = installer.LoadFacts(path); err != nil {
+			return facts, err
+		}
+	} else if facts, err = installer.Probe(); err != nil {
+		if len(disks) == 0 {
+			// a partial probe still plans; say what is missing
+			fmt.Fprintf(warn, "warning: %v\n", err)
+		}
+		err = nil
+	}
+	if len(disks) == 0 {
+		return facts, nil
+	}
+	facts.Disks = nil
+	images := true
+	for _, p := range disks {
+		d, err := probeDisk(p)
+		if err != nil {
+			return facts, fmt.Errorf("--disk %w", err)
+		}
+		images = images && d.Transport == "file"
+		facts.Disks = append(facts.Disks, d)
+	}
+	if images && facts.Firmware != "uefi" {
+		fmt.Fprintln(warn, "planning image files for UEFI firmware")
+		facts.Firmware = "uefi"
+	}
+	return facts, nil
+}
+
+// prefixed writes each Write to w after a prefix ("plan: ").
+type prefixed struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixed) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix); err != nil {
+		return 0, err
+	}
+	return p.w.Write(b)
+}
