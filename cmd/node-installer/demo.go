@@ -45,8 +45,8 @@ func runDemo(args []string) int {
 		return 1
 	}
 	s.opts.Demo = true
-	// Image files stand for the disks of a UEFI server.
-	s.opts.Facts.Firmware = "uefi"
+	// The image files stand for the disks of a UEFI server: machineFacts
+	// plans image files for UEFI.
 	// The demo never touches the machine's network (nothing is sent) nor
 	// its firmware boot entries (no EFI variables directory).
 	s.opts.Backend.Ping = nil
