@@ -26,7 +26,12 @@ type Remote struct {
 	Client   *http.Client  // default: a client with connect and header timeouts
 	Attempts int           // tries in a row without progress, per file (default 5)
 	Stall    time.Duration // a transfer with no byte for this long is retried (default 60 s)
-	Backoff  time.Duration // wait before the first retry, doubled each time (default 1 s)
+	Backoff  time.Duration // wait before the first retry, doubled each time up to 32 x (default 1 s), with jitter
+	// Busy is how long a server answering 429 or 503 (full, not broken)
+	// is waited for, at its Retry-After or longer, without those answers
+	// counting against Attempts (default 10 min): many nodes installing
+	// from one server take turns instead of giving up.
+	Busy time.Duration
 }
 
 // IsURL reports whether s names a remote bundle.
@@ -102,7 +107,49 @@ func (rm Remote) withDefaults() Remote {
 	if rm.Backoff <= 0 {
 		rm.Backoff = time.Second
 	}
+	if rm.Busy <= 0 {
+		rm.Busy = 10 * time.Minute
+	}
 	return rm
+}
+
+// schedule is the wait between tries (internal/retry: doubling, jitter,
+// Retry-After as a floor).
+func (rm Remote) schedule() retry.Backoff {
+	return retry.Backoff{First: rm.Backoff, Max: 32 * rm.Backoff}
+}
+
+// tries counts the tries of one request or connection that count
+// against Remote.Attempts, and the waits between them.
+type tries struct {
+	counted   int
+	waits     int           // the schedule's step
+	busySince time.Time     // the first of a run of busy answers
+	after     time.Duration // the last busy answer's Retry-After
+}
+
+// fail records a failed try: it counts unless it is a busy answer within
+// rm.Busy of the first one.
+func (t *tries) fail(rm Remote, err error) {
+	var b busyError
+	if !errors.As(err, &b) {
+		t.busySince, t.after = time.Time{}, 0
+		t.counted++
+		return
+	}
+	if t.busySince.IsZero() {
+		t.busySince = time.Now()
+	}
+	t.after = b.after
+	if time.Since(t.busySince) >= rm.Busy {
+		t.counted++
+	}
+}
+
+// wait sleeps before the next try; false when ctx ended first.
+func (t *tries) wait(ctx context.Context, rm Remote) bool {
+	t.waits++
+	return retry.Sleep(ctx, rm.schedule().Wait(t.waits, t.after))
 }
 
 // Fetch GETs a small document (at most max bytes), retrying what may pass
@@ -154,35 +201,51 @@ func (rm Remote) head(ctx context.Context, u string) (int64, error) {
 		case http.StatusMethodNotAllowed, http.StatusNotImplemented:
 			return nil // no HEAD here: the size is checked while streaming
 		}
-		return badStatus(fmt.Sprintf("HEAD %s: %s", u, resp.Status), resp.StatusCode)
+		return badStatus(fmt.Sprintf("HEAD %s: %s", u, resp.Status), resp)
 	})
 	return size, err
 }
 
 // retry calls try until it succeeds, fails for good (a statusError) or
-// has failed rm.Attempts times, waiting Backoff, doubled each time, in
-// between.
+// has failed rm.Attempts times (busy answers within rm.Busy not
+// counted), waiting by rm.schedule in between.
 func (rm Remote) retry(ctx context.Context, try func() error) error {
-	var err error
-	for i := range rm.Attempts {
-		if i > 0 && !retry.Sleep(ctx, rm.Backoff<<(i-1)) {
-			return ctx.Err()
-		}
-		if err = try(); err == nil || permanent(err) {
+	var t tries
+	for {
+		err := try()
+		if err == nil || permanent(err) {
 			return err
 		}
+		if t.fail(rm, err); t.counted >= rm.Attempts {
+			return err
+		}
+		if !t.wait(ctx, rm) {
+			return ctx.Err()
+		}
 	}
-	return err
 }
 
 // badStatus is the error of an unexpected HTTP status: worth retrying for
-// a 5xx or a 429, final otherwise.
-func badStatus(msg string, code int) error {
-	if code >= 500 || code == http.StatusTooManyRequests {
+// a 5xx or a 429 (a 429 or 503 is a busy server, to be waited for at its
+// Retry-After), final otherwise.
+func badStatus(msg string, resp *http.Response) error {
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		return busyError{msg: msg, after: retry.After(resp.Header.Get("Retry-After"), time.Now())}
+	case retry.Status(code):
 		return errors.New(msg)
+	default:
+		return statusError{msg, code}
 	}
-	return statusError{msg, code}
 }
+
+// busyError is a 429 or 503 and the wait its Retry-After asked for.
+type busyError struct {
+	msg   string
+	after time.Duration
+}
+
+func (e busyError) Error() string { return e.msg }
 
 // statusError is an HTTP status that retrying will not change.
 type statusError struct {
@@ -225,7 +288,7 @@ func (rm Remote) get(ctx context.Context, u string, off int64) (*http.Response, 
 		if off > 0 && resp.StatusCode == http.StatusOK {
 			msg += fmt.Sprintf(" to a request for bytes %d-: the server cannot resume a transfer", off)
 		}
-		return nil, badStatus(msg, resp.StatusCode)
+		return nil, badStatus(msg, resp)
 	}
 	if off > 0 && !strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", off)) {
 		resp.Body.Close()
@@ -253,7 +316,7 @@ type remoteFile struct {
 	body   io.ReadCloser
 	cancel context.CancelFunc
 	timer  *time.Timer
-	tries  int   // connections since the last one that made progress
+	tries  tries // connections since the last one that made progress
 	start  int64 // f.off when the current connection started
 }
 
@@ -292,8 +355,8 @@ func (f *remoteFile) Read(p []byte) (int, error) {
 		}
 		// Broken, stalled or short: resume from f.off.
 		f.drop()
-		if f.tries >= f.rm.Attempts && f.off-f.start < resumeProgress {
-			return 0, fmt.Errorf("GET %s: transfer stopped at byte %d of %d: %w: gave up after %d attempts", f.u, f.off, f.size, err, f.tries)
+		if f.tries.counted >= f.rm.Attempts && f.off-f.start < resumeProgress {
+			return 0, fmt.Errorf("GET %s: transfer stopped at byte %d of %d: %w: gave up after %d attempts", f.u, f.off, f.size, err, f.tries.counted)
 		}
 	}
 }
@@ -301,29 +364,32 @@ func (f *remoteFile) Read(p []byte) (int, error) {
 // connect starts (or resumes) the transfer, waiting between attempts.
 func (f *remoteFile) connect() error {
 	if f.off-f.start >= resumeProgress {
-		f.tries = 0 // the last connection got somewhere: a fresh budget
+		f.tries = tries{} // the last connection got somewhere: a fresh budget
 	}
-	var last error
-	for f.tries < f.rm.Attempts {
-		if f.tries > 0 && !retry.Sleep(f.ctx, f.rm.Backoff<<min(f.tries-1, 6)) {
-			return f.ctx.Err()
+	last := errors.New("transfer broke")
+	for f.tries.counted < f.rm.Attempts {
+		if f.tries.counted > 0 || !f.tries.busySince.IsZero() {
+			if !f.tries.wait(f.ctx, f.rm) {
+				return f.ctx.Err()
+			}
 		}
-		f.tries++
 		ctx, cancel := context.WithCancel(f.ctx)
 		resp, err := f.rm.get(ctx, f.u, f.off)
-		if err != nil {
-			cancel()
-			last = err
-			if permanent(err) {
-				return err
-			}
-			continue
+		if err == nil {
+			f.tries.counted++ // it counts when it breaks without progress
+			f.tries.busySince, f.tries.after = time.Time{}, 0
+			f.body, f.cancel, f.start = resp.Body, cancel, f.off
+			f.timer = time.AfterFunc(f.rm.Stall, cancel) // a stalled body read fails and is resumed
+			return nil
 		}
-		f.body, f.cancel, f.start = resp.Body, cancel, f.off
-		f.timer = time.AfterFunc(f.rm.Stall, cancel) // a stalled body read fails and is resumed
-		return nil
+		cancel()
+		if permanent(err) {
+			return err
+		}
+		last = err
+		f.tries.fail(f.rm, err)
 	}
-	return fmt.Errorf("%w: gave up after %d attempts", last, f.tries)
+	return fmt.Errorf("%w: gave up after %d attempts", last, f.tries.counted)
 }
 
 func (f *remoteFile) drop() {
