@@ -3,8 +3,6 @@ package tui
 import (
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,28 +31,13 @@ func reprobe(t *testing.T, facts installer.Facts, paths []string) installer.Fact
 	return facts
 }
 
-// debugfsAdminHash reads /shadow.d/admin from the Config partition, as the
-// command's backend does (the TUI package itself never runs programs).
-func debugfsAdminHash(t *testing.T) func(storage.Disk) (string, error) {
-	return func(d storage.Disk) (string, error) {
-		for _, p := range d.Partitions {
-			if p.PartLabel == "Config" {
-				out, err := exec.Command("debugfs", "-R", "cat /shadow.d/admin", d.Path+"?offset="+strconv.FormatInt(p.Start, 10)).Output()
-				return strings.TrimSpace(string(out)), err
-			}
-		}
-		t.Errorf("%s has no Config partition", d.Path)
-		return "", nil
-	}
-}
-
 // session runs one TUI session on the image files with bundle.
 func session(t *testing.T, facts installer.Facts, b *media.Bundle) *harness {
 	opts := Options{
 		Config: installer.Defaults(),
 		Facts:  facts,
 		Media:  MediaInfo{Product: b.Manifest.Product, Version: b.Manifest.Version},
-		Backend: Backend{Plan: PlanFacts, AdminHash: debugfsAdminHash(t),
+		Backend: Backend{Plan: PlanFacts, AdminHash: installer.InstalledAdminHash,
 			Run: EngineRun(b, installer.RunOptions{EFIVarsDir: filepath.Join(t.TempDir(), "no-efivars")})},
 	}
 	return newHarness(t, opts)

@@ -97,7 +97,7 @@ func newSession(cmdline, mediaDir string, disks []string, logPath string, trustK
 		},
 	}
 	s.opts.Backend.Run = runEngine(b, cfg, logPath, installer.RunOptions{})
-	s.opts.Backend.AdminHash = adminHash
+	s.opts.Backend.AdminHash = installer.InstalledAdminHash
 	if tui.OnVirtualConsole() {
 		s.opts.Backend.SetKeymap = func(name string) error { return nodeconfig.LoadKeymap(context.Background(), name) }
 	}
@@ -261,26 +261,4 @@ func runEngine(b *media.Bundle, pre installer.Config, logPath string, o installe
 		s.close(io.Discard) // the webhook flushed before the admin can reboot; its delivery problems are in the log
 		return err
 	}
-}
-
-// adminHash reads /shadow.d/admin from the installation's Config
-// partition with debugfs (e2fsprogs opens a filesystem at a byte offset
-// inside a disk or image: no mount, nothing written).
-func adminHash(d storage.Disk) (string, error) {
-	for _, p := range d.Partitions {
-		if p.PartLabel != "Config" {
-			continue
-		}
-		dev := fmt.Sprintf("%s?offset=%d", d.Path, p.Start)
-		out, err := exec.Command("debugfs", "-R", "cat /shadow.d/admin", dev).Output()
-		if err != nil {
-			return "", fmt.Errorf("debugfs %s: %w", dev, err)
-		}
-		h := strings.TrimSpace(string(out))
-		if h == "" {
-			return "", fmt.Errorf("%s: no admin password on the Config partition", d.Path)
-		}
-		return h, nil
-	}
-	return "", fmt.Errorf("%s has no Config partition", d.Path)
 }
