@@ -85,6 +85,14 @@ type Unattended struct {
 	// ConfigSignature is node.config_signature: "required" or "optional"
 	// ("" = optional unless the media's manifest requires it).
 	ConfigSignature string `json:"config_signature,omitempty"`
+	// RefuseSameVersion refuses an upgrade to the installed version
+	// (`node-installer upgrade` without --force); the live media's
+	// upgrade rewrites it.
+	RefuseSameVersion bool `json:"refuse_same_version,omitempty"`
+	// BootedSlot is the slot the running system booted from the disk
+	// being upgraded (node.slot= of /proc/cmdline): an upgrade on the
+	// running node never writes it.
+	BootedSlot string `json:"booted_slot,omitempty"`
 }
 
 // Config is everything a run needs to know from its users.

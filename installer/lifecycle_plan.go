@@ -153,9 +153,14 @@ func MakeUpgradePlan(st ESPState, mediaProduct, mediaVersion string, cfg Config)
 		return refuse(p, "media.version", "%s", d.Reason)
 	case d.NeedsConfirmation && !cfg.Unattended.AllowDowngrade:
 		return refuse(p, "unattended.allow_downgrade", "%s", d.Reason)
+	case d.Change == ChangeSame && cfg.Unattended.RefuseSameVersion:
+		return refuse(p, "media.version", "%s: nothing to do (--force rewrites the inactive slot with it)", d.Reason)
 	}
 
 	p.Target = OtherSlot(p.Source)
+	if b := cfg.Unattended.BootedSlot; b != "" && b == p.Target {
+		return refuse(p, "installation.booted_slot", "the running system booted slot %s, the inactive slot the upgrade would write (the default is slot %s): reboot into the default first, or roll back", b, p.Source)
+	}
 	for _, e := range st.Entries {
 		if EntrySlot(e) == p.Target {
 			p.Remove = append(p.Remove, EntriesDir+"/"+e.File)

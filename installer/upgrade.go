@@ -8,6 +8,7 @@ import (
 	"node-installer/installer/media"
 	"node-installer/internal/event"
 	"node-installer/storage"
+	"node-installer/storage/esp"
 )
 
 // ErrRefused is wrapped by every lifecycle action refused before it wrote
@@ -21,6 +22,20 @@ var ErrRefused = errors.New("refused")
 // itself carries a release ("4.6.0-2").
 func MediaVersion(m media.Manifest) string {
 	return m.Version
+}
+
+// readESPOf reads the ESP state of the claimed disk through a read-only view.
+func readESPOf(h *diskHandle, d storage.Disk) (ESPState, error) {
+	p, err := partitionByName(d, "EFI")
+	if err != nil {
+		return ESPState{}, err
+	}
+	fsys, err := esp.OpenReadOnly(h.File, p.Start, p.Size, sectorSize(d))
+	if err != nil {
+		return ESPState{}, fmt.Errorf("disk %s: ESP: %w", d.Path, err)
+	}
+	defer fsys.Close()
+	return ReadESP(fsys)
 }
 
 // UpgradeDisk upgrades the installation on disk d (probed: its GPT
@@ -50,12 +65,9 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 		return UpgradePlan{}, st.fail(err)
 	}
 	defer h.Close()
-	fsys, err := openESP(h, d)
-	if err != nil {
-		return UpgradePlan{}, st.fail(err)
-	}
-	defer fsys.Close()
-	state, err := ReadESP(fsys)
+	// Judged on a read-only view: opening the ESP for writing already
+	// rewrites its FAT copies, and a refusal writes nothing.
+	state, err := readESPOf(h, d)
 	if err != nil {
 		return UpgradePlan{}, st.fail(err)
 	}
@@ -67,6 +79,22 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 	if len(plan.Problems) > 0 {
 		return plan, st.fail(fmt.Errorf("upgrade %s: %w: %w", d.Path, ErrRefused, plan.Problems))
 	}
+	slot, err := partitionByName(d, "Root"+plan.Target)
+	if err != nil && !plan.Finish {
+		return plan, st.fail(err)
+	}
+	rootfs, ok := m.File(media.RoleRootfs)
+	if !ok {
+		return plan, st.fail(fmt.Errorf("media: no rootfs in the bundle"))
+	}
+	if !plan.Finish && rootfs.Size > slot.Size {
+		return plan, st.fail(fmt.Errorf("upgrade %s: %w: image %s is %d bytes, slot Root%s holds %d", d.Path, ErrRefused, rootfs.Name, rootfs.Size, plan.Target, slot.Size))
+	}
+	fsys, err := openESP(h, d)
+	if err != nil {
+		return plan, st.fail(err)
+	}
+	defer fsys.Close()
 	st.done(plan.Text())
 	if plan.Finish {
 		st.start("finish", "remove "+UnfinishedPath)
@@ -75,18 +103,6 @@ func UpgradeDisk(ctx context.Context, d storage.Disk, bundle *media.Bundle, cfg 
 		}
 		st.done("")
 		return plan, st.fail(fsys.Close())
-	}
-
-	slot, err := partitionByName(d, "Root"+plan.Target)
-	if err != nil {
-		return plan, st.fail(err)
-	}
-	rootfs, ok := m.File(media.RoleRootfs)
-	if !ok {
-		return plan, st.fail(fmt.Errorf("media: no rootfs in the bundle"))
-	}
-	if rootfs.Size > slot.Size {
-		return plan, st.fail(fmt.Errorf("upgrade %s: %w: image %s is %d bytes, slot Root%s holds %d", d.Path, ErrRefused, rootfs.Name, rootfs.Size, plan.Target, slot.Size))
 	}
 
 	st.start("marker", "write "+UnfinishedPath)

@@ -251,7 +251,12 @@ func (r *autoRun) start(logPath string) error {
 	if out, ok := r.stdout.(*os.File); ok {
 		tty = event.IsTerminal(out)
 	}
-	s, err := openSinks(r.cfg, logPath, event.NewConsole(r.stdout, tty), 256)
+	return r.startWith(logPath, event.NewConsole(r.stdout, tty))
+}
+
+// startWith opens the run's sinks with front as the console's place.
+func (r *autoRun) startWith(logPath string, front event.Sink) error {
+	s, err := openSinks(r.cfg, logPath, front, 256)
 	if err != nil {
 		return err
 	}
