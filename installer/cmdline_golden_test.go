@@ -3,26 +3,13 @@ package installer
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"node-installer/internal/testutil"
 )
-
-// The -update flag may be defined by another test file of this package;
-// define it only when nobody did (package variables, and so their flags,
-// are set up before any init function runs).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // goldenOutput is what a golden file records for one command line.
 type goldenOutput struct {
@@ -59,7 +46,7 @@ func TestParseCmdlineGolden(t *testing.T) {
 			}
 			got := buf.Bytes()
 			golden := strings.TrimSuffix(in, ".cmdline") + ".json"
-			if updateGolden() {
+			if testutil.Updating() {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)
 				}

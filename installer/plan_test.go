@@ -2,7 +2,6 @@ package installer
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"node-installer/internal/testutil"
 )
 
 var secretArg = regexp.MustCompile(`(adminpw|rootpw)=\S+`)
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func loadProfile(t testing.TB, name string) Facts {
 	t.Helper()
@@ -28,23 +27,7 @@ func loadProfile(t testing.TB, name string) Facts {
 // golden compares got with testdata/NAME, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), got)
 }
 
 // planCases are command lines planned against each recorded profile.

@@ -1,18 +1,16 @@
 package network
 
 import (
-	"flag"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"node-installer/internal/testutil"
+)
 
 // testNICs is a server with two onboard ports, one add-in port, a
 // virtual bridge left by someone and the loopback.
@@ -40,23 +38,7 @@ func noCarrier(nics []NIC) []NIC {
 // golden compares got with testdata/NAME, or rewrites it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got; -update rewrites):\n%s", p, d)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), got)
 }
 
 // planAndFiles is what a golden holds: the plan's text and every file.

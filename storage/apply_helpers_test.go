@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,21 +15,8 @@ import (
 	"testing"
 
 	"node-installer/internal/sparse"
+	"node-installer/internal/testutil"
 )
-
-// The -update flag may also be wanted by other test files of this
-// package: register it only if nobody did (package variables initialise
-// before init functions run).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // testLayout builds the SPEC §4 layout with small sizes (MiB) on a disk of
 // size bytes, 1 MiB aligned; Data fills the rest.
@@ -118,23 +104,7 @@ func apExtract(t testing.TB, img string, off, size int64) string {
 // golden compares got with testdata/NAME, rewriting it with -update.
 func apGolden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if updating() {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run with -update)", p, err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from golden (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), got)
 }
 
 var guidRe = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"node-installer/internal/testutil"
 	"node-installer/storage/esp"
 )
 
@@ -75,7 +76,7 @@ func manyEntriesImage(t *testing.T) []byte {
 // note that says what was left out. It took 12.5 s before (every lookup
 // parsed the whole directory again).
 func TestInspectManyLoaderEntries(t *testing.T) {
-	if updating() {
+	if testutil.Updating() {
 		writeManyEntriesESP(t)
 	}
 	data := manyEntriesImage(t)

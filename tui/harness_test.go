@@ -1,23 +1,19 @@
 package tui
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
-	"github.com/google/go-cmp/cmp"
 	"github.com/rivo/tview"
 
 	"node-installer/installer"
+	"node-installer/internal/testutil"
 	"node-installer/network"
 	"node-installer/storage"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden screens under testdata/")
 
 // harness runs an App on a simulated 80x25 screen. Keys go through the
 // application's input capture and the root handler on the UI goroutine,
@@ -203,21 +199,7 @@ func (h *harness) golden(name string) {
 // goldenScreen compares a screen's text with testdata/NAME.golden.
 func goldenScreen(t testing.TB, name, screen string) {
 	t.Helper()
-	got := screen + "\n"
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("screen differs from %s (-want +got):\n%s", path, d)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name+".golden"), screen+"\n")
 }
 
 const gib = int64(1) << 30

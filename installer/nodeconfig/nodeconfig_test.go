@@ -3,7 +3,6 @@ package nodeconfig
 import (
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,10 +14,9 @@ import (
 
 	"node-installer/installer"
 	"node-installer/internal/passwd"
+	"node-installer/internal/testutil"
 	"node-installer/network"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 var testNICs = []network.NIC{
 	{Name: "eth0", MAC: "52:54:00:12:34:56", Carrier: true},
@@ -136,23 +134,7 @@ func dump(t *testing.T, root string) string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", p, got)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func ptr[T any](v T) *T { return &v }
