@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -83,7 +85,23 @@ func TestMediaPXE(t *testing.T) {
 		StopOn: append([]string{"The node stays here", "Welcome", "No bootable option"}, vm.DefaultStopOn...),
 		Extra: []string{"-netdev", "user,id=n0,bootfile=" + base + "/boot.ipxe",
 			"-device", "virtio-net-pci,netdev=n0,mac=" + vm.UserNetMAC + ",bootindex=0"}}
-	res, found := boot(t, mc, regexp.MustCompile(`^live: network: (\S+) (\S+) by DHCPv4`))
+	// Seen once in about ten runs under TCG on a loaded machine: the
+	// kernel iPXE started resets before its first line (the VM ends by
+	// itself right after the EFI stub). A real machine would PXE-boot
+	// again; the test does so once, saying so, and fails on anything else.
+	var res *vm.Result
+	var found [][]string
+	for try := 1; ; try++ {
+		mc.Log = filepath.Join(t.TempDir(), fmt.Sprintf("media-pxe-%d.log", try))
+		res, found = bootMaybe(t, mc, regexp.MustCompile(`^live: network: (\S+) (\S+) by DHCPv4`))
+		if found != nil || try == 2 || !earlyReset(res) {
+			break
+		}
+		t.Logf("the PXE-booted kernel reset before its first line (%s): booting from the network again", res.Summary())
+	}
+	if found == nil {
+		t.Fatalf("vm media-pxe: %s; no DHCP lease of the live system on the serial console; last lines:\n%s", res.Summary(), res.Tail(40))
+	}
 	if res.TimedOut || res.StoppedOn != "" || res.ExitCode != 0 {
 		t.Fatalf("the PXE-booted installer must install and power off by itself: %s; last lines:\n%s", res.Summary(), res.Tail(40))
 	}
@@ -101,4 +119,26 @@ func TestMediaPXE(t *testing.T) {
 	e.checkInstalled(t, disk)
 	bootsInto(t, "media-pxe-installed", disk, "", "node6.example.org")
 	t.Logf("timing: scenario %.2fs", time.Since(start).Seconds())
+}
+
+// bootMaybe is boot without failing t when a want is missing: found is
+// nil then.
+func bootMaybe(t *testing.T, m vm.Machine, want *regexp.Regexp) (*vm.Result, [][]string) {
+	t.Helper()
+	keepLog(t, m.Log, m.Name)
+	res, err := m.Run(context.Background())
+	if err != nil {
+		t.Fatalf("vm %s: %v", m.Name, err)
+	}
+	t.Logf("timing: vm %s %.2fs (%s)", m.Name, res.Duration.Seconds(), res.Summary())
+	if sub := res.Find(want); sub != nil {
+		return res, [][]string{sub}
+	}
+	return res, nil
+}
+
+// earlyReset: the VM ended by itself (no timeout, no StopOn) with the
+// EFI stub's line as its last sign of the kernel.
+func earlyReset(res *vm.Result) bool {
+	return !res.TimedOut && res.StoppedOn == "" && res.Has("EFI stub:") && !res.Has("Linux version") && !res.Has("live:")
 }
