@@ -125,7 +125,7 @@ func ParseDiskRef(s string) (storage.DiskRef, error) {
 
 // nodeDisk reads one node.disk selector; several form a fallback list.
 func (p *argParser) nodeDisk(prm cmdline.Param) {
-	p.resetList("node.disk", func() { p.cfg.Storage.Selectors = nil })
+	p.resetList("node.disk", func() { p.cfg.Storage.Selectors, p.cfg.Storage.RootDevice = nil, nil })
 	field := fmt.Sprintf("storage.selectors[%d]", len(p.cfg.Storage.Selectors))
 	if !p.needValue(field, prm, "RULE[,RULE...]") {
 		return

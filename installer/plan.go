@@ -73,7 +73,7 @@ func MakePlan(cfg Config, facts Facts) Plan {
 	}
 	disks := slices.Clone(facts.Disks)
 	storage.SortDisks(disks)
-	spec := cfg.Storage
+	spec := diskSpec(cfg)
 	if cfg.Action == ActionReinstall {
 		spec.AllowNonEmpty = true // reinstall wipes whatever the named disks hold
 	}

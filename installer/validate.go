@@ -108,6 +108,7 @@ func (v *validator) storage() {
 	for i, sel := range s.Selectors {
 		v.selector(fmt.Sprintf("storage.selectors[%d]", i), sel)
 	}
+	v.rootDevice(*s)
 	v.volumes()
 	if !(s.MemOvercommit >= 0 && s.MemOvercommit <= 16) {
 		v.add("storage.mem_overcommit", "expects a factor from 0 to 16 (swap = base + RAM x factor)")

@@ -129,7 +129,7 @@ func (c *chooser) selectors() error {
 	why := make([][]string, len(c.disks))
 	var lines []string
 	for _, sel := range c.spec.Selectors {
-		label := "node.disk=" + sel.Raw
+		label := sel.Label()
 		var hits []int
 		for i, d := range c.disks {
 			failed := ""
@@ -171,7 +171,11 @@ func (c *chooser) selectors() error {
 	for i := range c.disks {
 		c.note(i, "not chosen: "+strings.Join(why[i], "; "))
 	}
-	return &ChoiceError{Arg: "node.disk", Msg: "no selector matches exactly one usable disk (" + strings.Join(lines, "; ") + ")"}
+	arg := "node.disk"
+	if ss := c.spec.Selectors; len(ss) == 1 && ss[0].From != "" {
+		arg = ss[0].From
+	}
+	return &ChoiceError{Arg: arg, Msg: "no selector matches exactly one usable disk (" + strings.Join(lines, "; ") + ")"}
 }
 
 func listOrEmpty(names []string) string {

@@ -43,6 +43,35 @@ type Rule struct {
 type Selector struct {
 	Raw   string `json:"raw"`
 	Rules []Rule `json:"rules"`
+	// From names the setting when it is not node.disk (the answer file's
+	// storage.root_device); messages show it instead of "node.disk=".
+	From string `json:"from,omitempty"`
+}
+
+// Label is how messages name the selector.
+func (s Selector) Label() string {
+	if s.From != "" {
+		return s.From + " (" + s.Raw + ")"
+	}
+	return "node.disk=" + s.Raw
+}
+
+// RootDeviceHints are OpenStack Ironic's root device hints (the schema
+// Metal3 re-exports), as the answer file's storage.root_device gives
+// them; the installer turns them into a Selector. Values are as
+// written: "100" or ">= 100" for size (GiB), "s== X" or X for strings.
+type RootDeviceHints struct {
+	Name               string `json:"name,omitempty"`
+	Size               string `json:"size,omitempty"`
+	Model              string `json:"model,omitempty"`
+	Vendor             string `json:"vendor,omitempty"`
+	Serial             string `json:"serial,omitempty"`
+	WWN                string `json:"wwn,omitempty"`
+	WWNWithExtension   string `json:"wwn_with_extension,omitempty"`
+	WWNVendorExtension string `json:"wwn_vendor_extension,omitempty"`
+	Rotational         string `json:"rotational,omitempty"`
+	HCTL               string `json:"hctl,omitempty"`
+	ByPath             string `json:"by_path,omitempty"`
 }
 
 // Spec is what the admin asked of the disks.
@@ -55,6 +84,9 @@ type Spec struct {
 	AppDisks []DiskRef `json:"app_disks,omitempty"`
 	// Selectors are the node.disk= values, an ordered fallback list.
 	Selectors []Selector `json:"selectors,omitempty"`
+	// RootDevice are the answer file's Ironic root device hints, turned
+	// into the first selector (installer: rootDeviceSelector).
+	RootDevice *RootDeviceHints `json:"root_device,omitempty"`
 	// Volumes holds storage_vol overrides in MiB: -1 fills, 0 omits.
 	// A volume absent from the map takes its default.
 	Volumes map[Vol]int64 `json:"volumes,omitempty"`
