@@ -41,6 +41,12 @@ func withMarker(st ESPState, action string) ESPState {
 func TestMakeUpgradePlan(t *testing.T) {
 	allow := Defaults()
 	allow.Unattended.AllowDowngrade = true
+	noSame := Defaults()
+	noSame.Unattended.RefuseSameVersion = true
+	bootedB := Defaults()
+	bootedB.Unattended.BootedSlot = "B"
+	bootedA := Defaults()
+	bootedA.Unattended.BootedSlot = "A"
 	tests := []struct {
 		name    string
 		st      ESPState
@@ -63,6 +69,12 @@ func TestMakeUpgradePlan(t *testing.T) {
 			change: ChangeUpgrade, source: "A", target: "B", entry: "node-B+3.conf", sortKey: "node-999995", remove: []string{"/loader/entries/node-B+0-3.conf"}},
 		{name: "same version reinstall", st: state("2.0.0", "", espEntry("node-A.conf", "2.0.0", "")), media: "2.0.0",
 			change: ChangeSame, source: "A", target: "B", entry: "node-B+3.conf", sortKey: "node-999998"},
+		{name: "same version refused without --force", st: state("2.0.0", "", espEntry("node-A.conf", "2.0.0", "")), media: "2.0.0", cfg: &noSame,
+			problem: "--force"},
+		{name: "the booted slot is never the target", st: state("2.0.0", "2.1.0", espEntry("node-A.conf", "2.0.0", "")), media: "2.2.0", cfg: &bootedB,
+			problem: "running system booted slot B"},
+		{name: "booted the default slot", st: state("2.0.0", "", espEntry("node-A.conf", "2.0.0", "")), media: "2.1.0", cfg: &bootedA,
+			change: ChangeUpgrade, source: "A", target: "B", entry: "node-B+3.conf", sortKey: "node-999998"},
 		{name: "downgrade refused without allow", st: state("2.1.0", "", espEntry("node-A.conf", "2.1.0", "")), media: "2.0.0",
 			problem: "node.allow_downgrade"},
 		{name: "downgrade allowed", st: state("2.1.0", "", espEntry("node-A.conf", "2.1.0", "")), media: "2.0.0", cfg: &allow,

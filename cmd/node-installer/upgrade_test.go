@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,5 +163,24 @@ func TestUpgradeRefusals(t *testing.T) {
 				t.Errorf("the disk changed (SHA-256 of its extents %s -> %s)", before, after)
 			}
 		})
+	}
+}
+
+// TestUpgradeOverHTTP: the media from a loopback HTTP server, verified
+// while it streams, as a manager serving the bundle would run it.
+func TestUpgradeOverHTTP(t *testing.T) {
+	fx := installedFixture(t)
+	v2 := filepath.Join(fx.dir, "v2")
+	if err := media.BuildDemo(v2, "2.1.0"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(v2)))
+	defer srv.Close()
+	code, out, errOut := fx.upgrade(t, srv.URL+"/")
+	if code != installer.ExitOK {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	if v := slotVersions(t, fx.disk); v["B"] != "2.1.0" || v["default"] != "B" {
+		t.Errorf("after upgrade %v, want B 2.1.0 the default", v)
 	}
 }
