@@ -31,8 +31,17 @@ func doneCallbacks(cfg installer.Config) []event.Callback {
 // what became of each (URLs masked) on the console, in the log and to
 // the webhook; the run's exit code stays what it was.
 func (r *autoRun) callDone(code int) {
-	cbs := doneCallbacks(r.cfg)
-	if code != installer.ExitOK || len(cbs) == 0 {
+	if code == installer.ExitOK {
+		callDone(r.bus, r.cfg)
+	}
+}
+
+// callDone calls cfg's done callbacks within doneCallbackTimeout and
+// emits one event per callback on bus: a log line when it was answered,
+// a warning when not.
+func callDone(bus event.Sink, cfg installer.Config) {
+	cbs := doneCallbacks(cfg)
+	if len(cbs) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), doneCallbackTimeout)
@@ -42,6 +51,6 @@ func (r *autoRun) callDone(code int) {
 		if res.Err != nil {
 			kind = event.Warning
 		}
-		r.bus.Emit(event.Event{Kind: kind, Step: "callback", Message: res.String()})
+		bus.Emit(event.Event{Kind: kind, Step: "callback", Message: res.String()})
 	}
 }

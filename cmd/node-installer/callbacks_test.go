@@ -174,3 +174,27 @@ func TestCallDoneBounded(t *testing.T) {
 	}
 	t.Logf("hung + down receivers: run end delayed %v (bound %v)", took.Round(time.Millisecond), doneCallbackTimeout)
 }
+
+// TestTUIRunCallbacks: an install from the TUI calls the kernel's done
+// URL after success and keeps the webhook's Ironic format and token (the
+// pages set neither).
+func TestTUIRunCallbacks(t *testing.T) {
+	fx := newAutoFixture(t)
+	var done, ironic calls
+	ds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { done.add(r) }))
+	t.Cleanup(ds.Close)
+	is := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ironic.add(r) }))
+	t.Cleanup(is.Close)
+	pre, ps := installer.ParseCmdline("node.done_url=" + ds.URL + "/unattended/built node.webhook=" + is.URL + "/v1/heartbeat/n1 node.webhook_format=ironic node.webhook_token=tok")
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	fx.tuiInstall(t, pre, "")
+	if reqs, _, _, _ := done.snapshot(); len(reqs) != 1 || reqs[0] != "GET /unattended/built" {
+		t.Errorf("done URL got %q", reqs)
+	}
+	reqs, _, bodies, _ := ironic.snapshot()
+	if len(reqs) == 0 || reqs[len(reqs)-1] != "PUT /v1/heartbeat/n1" || bodies[len(bodies)-1]["agent_status"] != "end" || bodies[len(bodies)-1]["agent_token"] != "tok" {
+		t.Errorf("ironic webhook from the TUI got %q %v", reqs, bodies)
+	}
+}

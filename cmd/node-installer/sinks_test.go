@@ -22,7 +22,23 @@ func TestTUIRunWebhook(t *testing.T) {
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}
-	cfg, ps := installer.ParseCmdline("storage_init=" + fx.disk + smallVols + " adminpw=" + autoHash + " hostname=node9.example.org")
+	fx.tuiInstall(t, pre, " hostname=node9.example.org")
+	ev := h.events()
+	if len(ev) < 3 || ev[len(ev)-1] != "succeeded" {
+		t.Fatalf("webhook events %v, want ... succeeded (delivered before the run returned)", ev)
+	}
+	last := h.last()
+	if last.Node["hostname"] != "node9.example.org" || len(last.LogTail) == 0 {
+		t.Errorf("last payload: node %v, log tail %d lines", last.Node, len(last.LogTail))
+	}
+}
+
+// tuiInstall installs as the TUI does on fx's disk (the pages' Config:
+// storage_init, the small volumes, adminpw and extra), with pre the
+// kernel's and the answer file's settings.
+func (fx autoFixture) tuiInstall(t *testing.T, pre installer.Config, extra string) {
+	t.Helper()
+	cfg, ps := installer.ParseCmdline("storage_init=" + fx.disk + smallVols + " adminpw=" + autoHash + extra)
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}
@@ -37,14 +53,6 @@ func TestTUIRunWebhook(t *testing.T) {
 	run := runEngine(b, pre, fx.log, installer.RunOptions{EFIVarsDir: filepath.Join(fx.dir, "no-efivars")})
 	if err := run(context.Background(), cfg, facts, event.Discard{}); err != nil {
 		t.Fatal(err)
-	}
-	ev := h.events()
-	if len(ev) < 3 || ev[len(ev)-1] != "succeeded" {
-		t.Fatalf("webhook events %v, want ... succeeded (delivered before the run returned)", ev)
-	}
-	last := h.last()
-	if last.Node["hostname"] != "node9.example.org" || len(last.LogTail) == 0 {
-		t.Errorf("last payload: node %v, log tail %d lines", last.Node, len(last.LogTail))
 	}
 }
 

@@ -245,10 +245,12 @@ func powerAction(o tui.Outcome) error {
 func runEngine(b *media.Bundle, pre installer.Config, logPath string, o installer.RunOptions) func(context.Context, installer.Config, installer.Facts, event.Sink) error {
 	return func(ctx context.Context, cfg installer.Config, facts installer.Facts, screen event.Sink) error {
 		o := o // this run's options: the log file is added below
-		// node.webhook and node.log_level are the kernel's and the answer
-		// file's (pre); the pages do not set them.
+		// node.webhook (its format and token), node.log_level and the done
+		// callbacks are the kernel's and the answer file's (pre); the pages
+		// do not set them.
 		wired := cfg
 		wired.Unattended.Webhook, wired.Unattended.LogLevel = pre.Unattended.Webhook, pre.Unattended.LogLevel
+		wired.Unattended.WebhookFormat, wired.Unattended.WebhookToken = pre.Unattended.WebhookFormat, pre.Unattended.WebhookToken
 		s, err := openSinks(wired, logPath, screen, 256)
 		if err != nil {
 			screen.Emit(event.Event{Kind: event.Warning, Step: "log", Message: err.Error()})
@@ -258,6 +260,9 @@ func runEngine(b *media.Bundle, pre installer.Config, logPath string, o installe
 		bus := s.bus
 		bus.Emit(event.Event{Kind: event.Log, Message: fmt.Sprintf("node-installer %s: %s from the TUI, log %s", version, cfg.Action, s.logPath)})
 		err = tui.EngineRun(b, o)(ctx, cfg, facts, bus)
+		if err == nil {
+			callDone(bus, pre)
+		}
 		s.close(io.Discard) // the webhook flushed before the admin can reboot; its delivery problems are in the log
 		return err
 	}
