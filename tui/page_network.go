@@ -16,21 +16,17 @@ import (
 // management addresses, VLAN, bond, hostname, DNS, NTP and a ping.
 type networkPage struct {
 	*tview.Flex
-	table            *tview.Table
-	left, right      *tview.Form
-	status           *tview.TextView
-	v4, v6           *tview.DropDown
-	v4addr, v4gw     *tview.InputField
-	v6addr, v6gw     *tview.InputField
-	vlan, host, dns  *tview.InputField
-	search, mtu      *tview.InputField
-	ntp, bname, bops *tview.InputField
-	ping             *tview.InputField
-	bond             *tview.Checkbox
-	nics             []network.NIC
-	chosen           string // the management NIC, chosen with Enter
-	marked           map[string]bool
-	app              *App
+	table       *tview.Table
+	left, right *tview.Form
+	status      *tview.TextView
+	netFields
+	bname, bops *tview.InputField
+	ping        *tview.InputField
+	bond        *tview.Checkbox
+	nics        []network.NIC
+	chosen      string // the management NIC, chosen with Enter
+	marked      map[string]bool
+	app         *App
 }
 
 var v4modes = []string{"dhcp", "static", "off"}
@@ -38,24 +34,17 @@ var v6modes = []string{"auto", "dhcp", "static", "off"}
 
 func newNetworkPage(a *App) *networkPage {
 	p := &networkPage{Flex: tview.NewFlex().SetDirection(tview.FlexRow), table: newTable(), left: newForm(), right: newForm(), status: newText(), marked: map[string]bool{}, app: a}
-	in := func(label string, w int) *tview.InputField {
-		f := tview.NewInputField().SetLabel(label).SetFieldWidth(w)
-		f.SetFieldStyle(fieldStyle())
-		return f
+	p.netFields = newNetFields(a.dropDown, 10)
+	for _, it := range p.addresses() {
+		p.left.AddFormItem(it)
 	}
-	p.v4 = a.dropDown("IPv4      ", v4modes, 8)
-	p.v4addr, p.v4gw = in("  address ", 20), in("  gateway ", 20)
-	p.v6 = a.dropDown("IPv6      ", v6modes, 8)
-	p.v6addr, p.v6gw = in("  address ", 24), in("  gateway ", 24)
-	p.vlan, p.mtu = in("VLAN ID   ", 6), in("MTU       ", 6)
-	p.left.AddFormItem(p.v4).AddFormItem(p.v4addr).AddFormItem(p.v4gw).AddFormItem(p.v6).AddFormItem(p.v6addr).AddFormItem(p.v6gw).AddFormItem(p.vlan).AddFormItem(p.mtu)
-	p.host, p.dns, p.ntp = in("Hostname ", 24), in("DNS      ", 24), in("NTP      ", 24)
-	p.search = in("Search   ", 24)
-	p.bond = tview.NewCheckbox().SetLabel("Bond     ")
+	p.bond = tview.NewCheckbox().SetLabel("Bond      ")
 	p.bond.SetFieldBackgroundColor(colField).SetFieldTextColor(colFieldFG)
-	p.bname, p.bops = in("  name   ", 10), in("  options", 24)
-	p.ping = in("Ping     ", 24)
-	p.right.AddFormItem(p.host).AddFormItem(p.dns).AddFormItem(p.search).AddFormItem(p.ntp).AddFormItem(p.bond).AddFormItem(p.bname).AddFormItem(p.bops).AddFormItem(p.ping)
+	p.bname, p.bops = input("  name    ", 10), input("  options ", 24)
+	p.ping = input("Ping      ", 24)
+	for _, it := range append(p.names(), p.bond, p.bname, p.bops, p.ping) {
+		p.right.AddFormItem(it)
+	}
 	for _, f := range []*tview.Form{p.left, p.right} {
 		f.SetCancelFunc(a.confirmQuit)
 		f.SetBorderPadding(0, 0, 1, 1)
@@ -177,18 +166,7 @@ func (p *networkPage) enter(a *App) {
 	}
 	p.table.Select(row, 0)
 	fd := a.fd
-	setDrop(p.v4, v4modes, fd.IPv4Mode)
-	setDrop(p.v6, v6modes, fd.IPv6Mode)
-	p.v4addr.SetText(fd.IPv4Addr)
-	p.v4gw.SetText(fd.IPv4GW)
-	p.v6addr.SetText(fd.IPv6Addr)
-	p.v6gw.SetText(fd.IPv6GW)
-	p.vlan.SetText(fd.VLAN)
-	p.host.SetText(fd.Hostname)
-	p.dns.SetText(fd.DNS)
-	p.search.SetText(fd.Search)
-	p.mtu.SetText(fd.MTU)
-	p.ntp.SetText(fd.NTP)
+	p.fill(fd)
 	p.bond.SetChecked(fd.Bond)
 	p.bname.SetText(orDefault(fd.BondName, "bond0"))
 	p.bops.SetText(fd.BondOpts)
@@ -204,14 +182,7 @@ func (p *networkPage) store(a *App) {
 	if p.chosen != "" {
 		fd.NIC = p.chosen // what Enter chose, not where the cursor is
 	}
-	_, fd.IPv4Mode = p.v4.GetCurrentOption()
-	_, fd.IPv6Mode = p.v6.GetCurrentOption()
-	fd.IPv4Addr, fd.IPv4GW = strings.TrimSpace(p.v4addr.GetText()), strings.TrimSpace(p.v4gw.GetText())
-	fd.IPv6Addr, fd.IPv6GW = strings.TrimSpace(p.v6addr.GetText()), strings.TrimSpace(p.v6gw.GetText())
-	fd.VLAN = strings.TrimSpace(p.vlan.GetText())
-	fd.Hostname = strings.TrimSpace(p.host.GetText())
-	fd.DNS, fd.NTP = p.dns.GetText(), p.ntp.GetText()
-	fd.Search, fd.MTU = p.search.GetText(), strings.TrimSpace(p.mtu.GetText())
+	p.netFields.store(fd)
 	fd.Bond = p.bond.IsChecked()
 	fd.BondName, fd.BondOpts = strings.TrimSpace(p.bname.GetText()), strings.TrimSpace(p.bops.GetText())
 	fd.BondNICs = nil

@@ -35,10 +35,9 @@ func (p *statusPage) enter(s *Setup) {
 // (FormData.ParseNetwork, the same rules) written by nodeconfig.Network,
 // applied live and kept only when confirmed in time.
 type setupNetwork struct {
-	form                          *tview.Form
-	nic, v4, v6                   *tview.DropDown
-	v4addr, v4gw, v6addr, v6gw    *tview.InputField
-	vlan, host, dns, ntp          *tview.InputField
+	form *tview.Form
+	nic  *tview.DropDown
+	netFields
 	bondPorts, bondName, bondOpts *tview.InputField
 	nics                          []string
 }
@@ -46,14 +45,10 @@ type setupNetwork struct {
 func newSetupNetwork(s *Setup) *setupNetwork {
 	p := &setupNetwork{form: newForm()}
 	p.nic = s.dropDown("NIC           ", nil, 12)
-	p.v4 = s.dropDown("IPv4          ", v4modes, 8)
-	p.v4addr, p.v4gw = input("  address     ", 20), input("  gateway     ", 20)
-	p.v6 = s.dropDown("IPv6          ", v6modes, 8)
-	p.v6addr, p.v6gw = input("  address     ", 28), input("  gateway     ", 28)
-	p.vlan = input("VLAN ID       ", 6)
-	p.host, p.dns, p.ntp = input("Hostname      ", 30), input("DNS           ", 30), input("NTP           ", 30)
+	p.netFields = newNetFields(s.dropDown, 14)
 	p.bondPorts, p.bondName, p.bondOpts = input("Bond ports    ", 20), input("  bond name   ", 10), input("  options     ", 30)
-	for _, it := range []tview.FormItem{p.nic, p.v4, p.v4addr, p.v4gw, p.v6, p.v6addr, p.v6gw, p.vlan, p.host, p.dns, p.ntp, p.bondPorts, p.bondName, p.bondOpts} {
+	items := append([]tview.FormItem{p.nic}, p.addresses()...)
+	for _, it := range append(append(items, p.names()...), p.bondPorts, p.bondName, p.bondOpts) {
 		p.form.AddFormItem(it)
 	}
 	boxed(p.form.Box, "Network")
@@ -81,16 +76,7 @@ func (p *setupNetwork) enter(s *Setup) {
 	if len(p.nics) > 0 {
 		setDrop(p.nic, p.nics, fd.NIC)
 	}
-	setDrop(p.v4, v4modes, fd.IPv4Mode)
-	setDrop(p.v6, v6modes, fd.IPv6Mode)
-	p.v4addr.SetText(fd.IPv4Addr)
-	p.v4gw.SetText(fd.IPv4GW)
-	p.v6addr.SetText(fd.IPv6Addr)
-	p.v6gw.SetText(fd.IPv6GW)
-	p.vlan.SetText(fd.VLAN)
-	p.host.SetText(fd.Hostname)
-	p.dns.SetText(fd.DNS)
-	p.ntp.SetText(fd.NTP)
+	p.fill(fd)
 	p.bondPorts.SetText(strings.Join(fd.BondNICs, ","))
 	p.bondName.SetText(fd.BondName)
 	p.bondOpts.SetText(fd.BondOpts)
@@ -99,12 +85,8 @@ func (p *setupNetwork) enter(s *Setup) {
 // formData reads the fields into the installer's FormData.
 func (p *setupNetwork) formData() FormData {
 	_, nic := p.nic.GetCurrentOption()
-	_, v4 := p.v4.GetCurrentOption()
-	_, v6 := p.v6.GetCurrentOption()
-	fd := FormData{NIC: nic, IPv4Mode: v4, IPv4Addr: p.v4addr.GetText(), IPv4GW: p.v4gw.GetText(),
-		IPv6Mode: v6, IPv6Addr: p.v6addr.GetText(), IPv6GW: p.v6gw.GetText(), VLAN: p.vlan.GetText(),
-		Hostname: p.host.GetText(), DNS: p.dns.GetText(), NTP: p.ntp.GetText(),
-		BondName: p.bondName.GetText(), BondOpts: p.bondOpts.GetText()}
+	fd := FormData{NIC: nic, BondName: p.bondName.GetText(), BondOpts: p.bondOpts.GetText()}
+	p.store(&fd)
 	if ports := splitList(p.bondPorts.GetText()); len(ports) > 0 {
 		fd.Bond, fd.BondNICs = true, ports
 	}

@@ -44,7 +44,7 @@ func TestTmuxSetup(t *testing.T) {
 			s.keys("Down")
 			s.wait(5*time.Second, "192.0.2.10/24")
 			s.keys("Enter")
-			for i := 0; i < 8; i++ {
+			for i := 0; i < 9; i++ {
 				s.keys("Tab")
 			}
 			s.keys("C-u")
