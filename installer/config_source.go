@@ -58,6 +58,10 @@ type ConfigSources struct {
 	// Facts, when set, is searched for a volume labelled NODECFG when
 	// node.config is not given.
 	Facts *Facts
+	// Discovered is an answer file URL found without a kernel argument
+	// (DHCP option 250 of the lease), used when neither node.config nor a
+	// NODECFG volume names one; DiscoveredFrom names it in problems.
+	Discovered, DiscoveredFrom string
 	// Signature, when set (node.config_signature=required), is the policy
 	// node.config's detached signature (node.config + ".sig") must pass.
 	Signature *media.Trust
@@ -73,9 +77,12 @@ type ConfigSources struct {
 // The network must already be up for a URL.
 func LoadConfig(ctx context.Context, cmdline string, src ConfigSources) (Config, Problems) {
 	cfg, ps := ParseCmdline(cmdline)
-	from := cfg.Unattended.ConfigURL
+	from, arg := cfg.Unattended.ConfigURL, "node.config"
+	if from == "" && src.Discovered != "" && (src.Facts == nil || len(configVolumes(*src.Facts)) == 0) {
+		from, arg = src.Discovered, src.DiscoveredFrom
+	}
 	fail := func(value, format string, a ...any) (Config, Problems) {
-		return cfg, append(ps, Problem{Field: "unattended.config", Arg: "node.config", Value: event.RedactURL(event.Redact(value)), Msg: fmt.Sprintf(format, a...)})
+		return cfg, append(ps, Problem{Field: "unattended.config", Arg: arg, Value: event.RedactURL(event.Redact(value)), Msg: fmt.Sprintf(format, a...)})
 	}
 	var data []byte
 	switch {

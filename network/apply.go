@@ -40,14 +40,17 @@ type ApplyOptions struct {
 
 // Lease is what a DHCP server gave one interface.
 type Lease struct {
-	Iface     string        `json:"iface"`
-	Family    int           `json:"family"` // 4 or 6
-	Address   netip.Prefix  `json:"address"`
-	Router    netip.Addr    `json:"router,omitzero"`
-	Server    netip.Addr    `json:"server,omitzero"`
-	DNS       []netip.Addr  `json:"dns,omitempty"`
-	Domain    string        `json:"domain,omitempty"`
-	Hostname  string        `json:"hostname,omitempty"`
+	Iface    string       `json:"iface"`
+	Family   int          `json:"family"` // 4 or 6
+	Address  netip.Prefix `json:"address"`
+	Router   netip.Addr   `json:"router,omitzero"`
+	Server   netip.Addr   `json:"server,omitzero"`
+	DNS      []netip.Addr `json:"dns,omitempty"`
+	Domain   string       `json:"domain,omitempty"`
+	Hostname string       `json:"hostname,omitempty"`
+	// AnswerURL is DHCPv4 option 250: where the answer file is, for a
+	// node without node.config (docs/fleet.md).
+	AnswerURL string        `json:"answer_url,omitempty"`
 	LeaseTime time.Duration `json:"lease_time"`
 	Took      time.Duration `json:"took"` // from the first packet sent to the lease
 }

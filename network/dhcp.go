@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -124,6 +125,20 @@ func (a *applier) sysctl6(iface string, kv map[string]string) error {
 	})
 }
 
+// optionAnswerURL is the DHCPv4 option carrying the answer file's URL
+// (250, site-specific, as Proxmox's automated installer uses it).
+var optionAnswerURL = dhcpv4.GenericOptionCode(250)
+
+// answerURL reads option 250: an http(s) URL as text (a NUL some servers
+// append is dropped); anything else is ignored.
+func answerURL(b []byte) string {
+	u := strings.TrimRight(strings.TrimSpace(string(b)), "\x00")
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || strings.ContainsAny(u, " \t\n\x00") || len(u) > 2048 {
+		return ""
+	}
+	return u
+}
+
 func (a *applier) dhcp4(ctx context.Context, iface string) (Lease, error) {
 	var lease Lease
 	err := InNamespace(a.opts.NetNS, func() error {
@@ -135,7 +150,7 @@ func (a *applier) dhcp4(ctx context.Context, iface string) (Lease, error) {
 		defer c.Close()
 		actx, cancel := context.WithTimeout(ctx, a.opts.DHCPTimeout*time.Duration(a.opts.DHCPRetries+1))
 		defer cancel()
-		l, err := c.Request(actx, dhcpv4.WithRequestedOptions(dhcpv4.OptionHostName, dhcpv4.OptionDomainName))
+		l, err := c.Request(actx, dhcpv4.WithRequestedOptions(dhcpv4.OptionHostName, dhcpv4.OptionDomainName, optionAnswerURL))
 		if err != nil {
 			return err
 		}
@@ -154,6 +169,7 @@ func (a *applier) dhcp4(ctx context.Context, iface string) (Lease, error) {
 			lease.Router, _ = netip.AddrFromSlice(rs[0].To4())
 		}
 		lease.DNS = addrs(ack.DNS())
+		lease.AnswerURL = answerURL(ack.Options.Get(optionAnswerURL))
 		return nil
 	})
 	if err == nil {

@@ -42,7 +42,7 @@ func TestApplyDHCPv4(t *testing.T) {
 	v0 := nics[1]
 	dnsmasq(t, peer, "--interface=p0", "--dhcp-range=10.99.0.100,10.99.0.150,255.255.255.0,1h",
 		"--dhcp-option=option:dns-server,10.99.0.53", "--domain=test.lan",
-		"--dhcp-host="+v0.MAC+",10.99.0.123,node9")
+		"--dhcp-host="+v0.MAC+",10.99.0.123,node9", "--dhcp-option=250,http://10.99.0.1/answers/node9.yaml")
 	plan, err := MakePlan(Config{BootIf: "01-" + strings.ReplaceAll(v0.MAC, ":", "-")}, nics)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +68,8 @@ func TestApplyDHCPv4(t *testing.T) {
 	l := res.Leases[0]
 	t.Logf("DHCPv4 lease %s in %s", l.Address, l.Took)
 	want := Lease{Iface: "v0", Family: 4, Address: pfx("10.99.0.123/24"), Router: addr("10.99.0.1"), Server: addr("10.99.0.1"),
-		DNS: []netip.Addr{addr("10.99.0.53")}, Domain: "test.lan", Hostname: "node9", LeaseTime: time.Hour}
+		DNS: []netip.Addr{addr("10.99.0.53")}, Domain: "test.lan", Hostname: "node9", LeaseTime: time.Hour,
+		AnswerURL: "http://10.99.0.1/answers/node9.yaml"}
 	l.Took = 0
 	if d := cmp.Diff(want, l, cmpopts.EquateComparable(netip.Prefix{}, netip.Addr{})); d != "" {
 		t.Errorf("lease (-want +got):\n%s", d)

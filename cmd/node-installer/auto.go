@@ -55,8 +55,9 @@ func runDefault([]string) int {
 // kernel command line: "auto" when it names an unattended action (even
 // with problems: auto reports them), when node.config names a URL, or an
 // answer file that names an action (or that auto would refuse), or,
-// without node.config, when the answer file of a NODECFG volume among
-// the probed disks names one; else "tui".
+// without node.config, when the live network's DHCP lease names an
+// answer file URL (option 250) or the answer file of a NODECFG volume
+// among the probed disks names an action; else "tui".
 func defaultCommand(cmdline string, probe func() (installer.Facts, error)) string {
 	cmdline = strings.TrimSpace(cmdline)
 	cfg, _ := installer.ParseCmdline(cmdline)
@@ -71,6 +72,9 @@ func defaultCommand(cmdline string, probe func() (installer.Facts, error)) strin
 			return "auto"
 		}
 		return "tui"
+	}
+	if u, _ := discoveredAnswer(); u != "" && cfg.Unattended.ConfigURL == "" {
+		return "auto" // the DHCP lease names an answer file: auto fetches it and reports its problems
 	}
 	if cfg.Unattended.ConfigURL == "" && probe != nil {
 		if facts, err := probe(); err == nil {
@@ -150,7 +154,7 @@ func autoMain(args []string, stdout, stderr io.Writer) (code int, cfg installer.
 		fmt.Fprintf(stderr, "auto: %v\n", err)
 		return installer.ExitFailed, cfg
 	}
-	if src := installer.AnswerSource(pre, found); src != "" {
+	if src := answerSource(pre, found); src != "" {
 		r.bus.Emit(event.Event{Kind: event.Log, Message: "answer file: " + src})
 	}
 	code = r.run(problems, *mediaDir, facts, probeErr)
@@ -362,12 +366,14 @@ var embeddedKeysDir = media.TrustedKeysDir
 
 // loadConfig is the Config of a run: defaults < the answer file
 // (node.config, a path or a URL fetched with this machine's identity;
-// else a NODECFG volume among facts' disks) < the kernel arguments.
+// else a NODECFG volume among facts' disks; else the URL of the live
+// network's DHCP option 250) < the kernel arguments.
 func loadConfig(cmdline string, facts *installer.Facts, trustKeys ...string) (installer.Config, installer.Problems) {
 	cfg, _ := installer.ParseCmdline(cmdline)
 	ctx, cancel := context.WithTimeout(context.Background(), configFetchTimeout)
 	defer cancel()
 	src := installer.ConfigSources{Identity: installer.MachineIdentity("/", cfg), Facts: facts}
+	src.Discovered, src.DiscoveredFrom = discoveredAnswer()
 	if installer.NeedsConfigSignature(cfg, embeddedKeysDir) {
 		t, err := installer.MediaTrust(installer.Plan{Config: cfg}, trustKeys, embeddedKeysDir)
 		if err != nil {

@@ -75,6 +75,9 @@ func liveNetwork(cmdline string, w io.Writer) {
 	for _, l := range res.Leases {
 		fmt.Fprintf(w, "live: network: %s %s by DHCPv%d in %.1fs\n", l.Iface, l.Address, l.Family, l.Took.Seconds())
 	}
+	if err := saveLeases(res.Leases); err != nil {
+		fmt.Fprintf(w, "live: network: leases not saved (no answer file from DHCP): %v\n", err)
+	}
 	fmt.Fprintf(w, "live: network applied in %.1fs\n", time.Since(start).Seconds())
 	if up := globalAddress(); up != "" {
 		fmt.Fprintf(w, "live: network up (%s)\n", up)

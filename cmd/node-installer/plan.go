@@ -106,7 +106,7 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		pre, _ := installer.ParseCmdline(line)
-		if src := installer.AnswerSource(pre, &facts); src != "" {
+		if src := answerSource(pre, &facts); src != "" {
 			fmt.Fprintf(stdout, "answer file: %s\n", src)
 		}
 		fmt.Fprint(stdout, p.Text())
