@@ -373,7 +373,9 @@ func loadConfig(cmdline string, facts *installer.Facts, trustKeys ...string) (in
 	ctx, cancel := context.WithTimeout(context.Background(), configFetchTimeout)
 	defer cancel()
 	src := installer.ConfigSources{Identity: installer.MachineIdentity("/", cfg), Facts: facts}
-	src.Discovered, src.DiscoveredFrom = discoveredAnswer()
+	if cfg.Unattended.ConfigURL == "" {
+		src.Discovered, src.DiscoveredFrom = discoveredAnswer()
+	}
 	if installer.NeedsConfigSignature(cfg, embeddedKeysDir) {
 		t, err := installer.MediaTrust(installer.Plan{Config: cfg}, trustKeys, embeddedKeysDir)
 		if err != nil {

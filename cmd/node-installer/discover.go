@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"node-installer/installer"
 	"node-installer/internal/event"
@@ -31,8 +35,21 @@ func saveLeases(ls []network.Lease) error {
 	return os.Rename(tmp, leasesPath)
 }
 
+// answerTXTName is the DNS name, in a lease's domain, whose TXT record
+// holds the answer file's URL when the lease carries no option 250.
+const answerTXTName = "_node-installer"
+
+// lookupTXT resolves TXT records (a variable for tests), within
+// txtTimeout.
+var (
+	lookupTXT  = net.DefaultResolver.LookupTXT
+	txtTimeout = 5 * time.Second
+)
+
 // discoveredAnswer is the answer file URL of the first saved lease that
-// carries DHCP option 250, and where it came from ("" when none).
+// carries DHCP option 250, else of the TXT record _node-installer.DOMAIN
+// in the first lease's domain that has one, and where it came from (""
+// when none).
 func discoveredAnswer() (url, from string) {
 	b, err := os.ReadFile(leasesPath)
 	if err != nil {
@@ -45,6 +62,23 @@ func discoveredAnswer() (url, from string) {
 	for _, l := range ls {
 		if l.AnswerURL != "" {
 			return l.AnswerURL, "DHCP option 250 (lease on " + l.Iface + ")"
+		}
+	}
+	for _, l := range ls {
+		if l.Domain == "" {
+			continue
+		}
+		name := answerTXTName + "." + strings.TrimSuffix(l.Domain, ".")
+		ctx, cancel := context.WithTimeout(context.Background(), txtTimeout)
+		txts, err := lookupTXT(ctx, name)
+		cancel()
+		if err != nil {
+			continue
+		}
+		for _, t := range txts {
+			if t = strings.TrimSpace(t); strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://") {
+				return t, "DNS TXT " + name
+			}
 		}
 	}
 	return "", ""

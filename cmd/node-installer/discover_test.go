@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"node-installer/installer"
 	"node-installer/network"
@@ -65,5 +69,62 @@ func TestAutoAnswerFromDHCP(t *testing.T) {
 	code, _ = autoMain([]string{"--cmdline", "console=ttyS0", "--disk", fx.disk, "--log", fx.log}, &out, &out)
 	if code != installer.ExitInvalid || !strings.Contains(out.String(), "DHCP option 250 (lease on eth1)") {
 		t.Errorf("a missing discovered answer file: exit %d:\n%s", code, out.String())
+	}
+}
+
+// TestDiscoveredAnswerTXT: a lease without option 250 but with a domain:
+// the URL comes from the TXT record _node-installer.DOMAIN, served by a
+// real dnsmasq on loopback; a record that is no URL, or none, gives none.
+func TestDiscoveredAnswerTXT(t *testing.T) {
+	bin, err := exec.LookPath("dnsmasq")
+	if err != nil {
+		t.Skip("needs dnsmasq (test/deps.sh installs dnsmasq-base)")
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--bind-interfaces",
+		"--listen-address=127.0.0.1", fmt.Sprintf("--port=%d", port), "--pid-file="+filepath.Join(dir, "pid"), "--user=root", "--group=root",
+		"--txt-record=_node-installer.test.lan,http://192.0.2.1/answers/node.yaml",
+		"--txt-record=_node-installer.other.lan,not a url")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", fmt.Sprintf("127.0.0.1:%d", port))
+	}}
+	oldL, oldP, oldT := lookupTXT, leasesPath, txtTimeout
+	lookupTXT, leasesPath, txtTimeout = r.LookupTXT, filepath.Join(dir, "leases.json"), 2*time.Second
+	t.Cleanup(func() { lookupTXT, leasesPath, txtTimeout = oldL, oldP, oldT })
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := r.LookupTXT(context.Background(), "_node-installer.test.lan"); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("dnsmasq does not answer: %v\n%s", err, log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range []struct{ domain, url, from string }{
+		{"test.lan", "http://192.0.2.1/answers/node.yaml", "DNS TXT _node-installer.test.lan"},
+		{"other.lan", "", ""},
+		{"missing.lan", "", ""},
+	} {
+		saveLeases([]network.Lease{{Iface: "eth0", Family: 4, Domain: c.domain}})
+		if u, from := discoveredAnswer(); u != c.url || from != c.from {
+			t.Errorf("domain %s: %q from %q, want %q from %q", c.domain, u, from, c.url, c.from)
+		}
+	}
+	saveLeases([]network.Lease{{Iface: "eth0", Family: 4, Domain: "test.lan", AnswerURL: "http://192.0.2.9/opt250.yaml"}})
+	if u, _ := discoveredAnswer(); u != "http://192.0.2.9/opt250.yaml" {
+		t.Errorf("option 250 does not win over the TXT record: %q", u)
 	}
 }
