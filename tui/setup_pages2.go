@@ -25,7 +25,6 @@ type bootPage struct {
 	text   *tview.TextView
 	form   *tview.Form
 	serial *tview.InputField
-	other  string // loader entry base of the slot not booted
 }
 
 func newBootPage(s *Setup) *bootPage {
@@ -57,7 +56,6 @@ func (p *bootPage) enter(s *Setup) {
 	st := nodeconfig.ReadStatus(s.opts.Node)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Booted slot: %s\n\n", orDashT(st.Slot))
-	p.other = ""
 	console := ""
 	for i, e := range st.Entries {
 		slot := nodeconfig.EntrySlot(e)
@@ -72,9 +70,6 @@ func (p *bootPage) enter(s *Setup) {
 			state += fmt.Sprintf(" (on trial, %d tries left)", e.TriesLeft)
 		}
 		fmt.Fprintf(&b, "  slot %-2s %-10s %-20s %s\n", orDashT(slot), tview.Escape(e.Version), tview.Escape(e.Title), state)
-		if slot != "" && slot != st.Slot && p.other == "" {
-			p.other = e.Base
-		}
 		if c := nodeconfig.SerialConsole(e); c != "" {
 			console = c
 		}
@@ -86,20 +81,20 @@ func (p *bootPage) enter(s *Setup) {
 	p.serial.SetText(console)
 }
 
+// boot boots the other slot once or by default: nodeconfig.Rollback,
+// the rule `node-installer rollback` uses too (the other slot must be
+// complete and not have used up its boot tries).
 func (p *bootPage) boot(s *Setup, dflt bool) {
-	if p.other == "" {
-		s.errs.SetText("There is no other slot to boot.")
-		return
-	}
-	f, what := nodeconfig.BootOnce, "on the next boot only"
-	if dflt {
-		f, what = nodeconfig.BootDefault, "by default"
-	}
-	if err := f(s.opts.Node, p.other); err != nil {
+	e, err := nodeconfig.Rollback(s.opts.Node, !dflt)
+	if err != nil {
 		s.problems(err)
 		return
 	}
-	s.errs.SetText("[green]" + tview.Escape(p.other) + " boots " + what + ".[-]")
+	what := "on the next boot only"
+	if dflt {
+		what = "by default"
+	}
+	s.errs.SetText("[green]" + tview.Escape(e.Base) + " boots " + what + ".[-]")
 }
 
 func orDashT(s string) string {
