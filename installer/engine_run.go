@@ -35,6 +35,10 @@ func RunWith(ctx context.Context, plan Plan, bundle *media.Bundle, sink event.Si
 	if !plan.OK() {
 		return fail(fmt.Errorf("the plan has problems, nothing written:\n%w", plan.Problems))
 	}
+	if plan.Halt != "" {
+		// A halting plan lays out nothing: it is never applied.
+		return fmt.Errorf("%w on %s, nothing written", ErrInstalled, plan.Halt)
+	}
 	if bundle == nil && plan.Action != ActionUninstall {
 		return fail(fmt.Errorf("no media bundle: %w", ErrMedia))
 	}

@@ -25,6 +25,10 @@ const (
 // ErrMedia marks errors opening the media bundle.
 var ErrMedia = errors.New("media bundle unusable")
 
+// ErrInstalled: the plan halts (node.halt_if_installed and an
+// installation exists); nothing was written.
+var ErrInstalled = errors.New("node.halt_if_installed: an installation exists")
+
 // ExitCode maps the error of a run to its exit code.
 func ExitCode(err error) int {
 	var ps Problems
@@ -39,6 +43,8 @@ func ExitCode(err error) int {
 		return ExitMedia
 	case errors.Is(err, ErrNotSupported):
 		return ExitNotSupported
+	case errors.Is(err, ErrInstalled):
+		return ExitInstalled
 	case errors.As(err, &ps), errors.Is(err, ErrRefused):
 		return ExitInvalid
 	}

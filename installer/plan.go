@@ -34,7 +34,10 @@ type Plan struct {
 	Uninstall *DiskSet `json:"uninstall,omitempty"`
 	// Upgrade is the disk an upgrade writes its inactive slot on.
 	Upgrade *storage.Disk `json:"upgrade,omitempty"`
-	Network network.Plan  `json:"network"`
+	// Halt is the disk whose installation stops the run under
+	// node.halt_if_installed: the run writes nothing and exits 7.
+	Halt    string       `json:"halt_if_installed,omitempty"`
+	Network network.Plan `json:"network"`
 	// Media is the bundle planned with (product, version), nil when the
 	// plan was made without reading it.
 	Media *PlanMedia `json:"media,omitempty"`
@@ -177,6 +180,7 @@ func (p *Plan) planInstall(cfg Config, spec storage.Spec, facts Facts, disks []s
 		for _, d := range disks {
 			if d.Installation != nil && !d.BootMedia {
 				p.Notes = append(p.Notes, fmt.Sprintf("node.halt_if_installed: %s holds an installation: the run stops here and writes nothing", d.Path))
+				p.Halt = d.Path
 				p.Choice, _ = storage.Choose(storage.Spec{}, disks)
 				return
 			}

@@ -180,8 +180,8 @@ func (r *autoRun) run(problems installer.Problems, mediaDir string, facts instal
 		r.problems(plan.Problems)
 		return installer.ExitInvalid
 	}
-	if cfg.Unattended.HaltIfInstalled && (plan.Action == installer.ActionInstall || plan.Action == installer.ActionReinstall) && len(plan.Layout.Disks) == 0 {
-		r.bus.Emit(event.Event{Kind: event.Done, Message: "node.halt_if_installed: an installation exists, nothing written"})
+	if plan.Halt != "" { // decided by the plan
+		r.bus.Emit(event.Event{Kind: event.Done, Message: "node.halt_if_installed: " + plan.Halt + " holds an installation, nothing written"})
 		return installer.ExitInstalled
 	}
 	for _, w := range plan.Warnings {

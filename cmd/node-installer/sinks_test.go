@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"node-installer/installer"
@@ -75,4 +80,78 @@ func TestKernelCmdline(t *testing.T) {
 			t.Errorf("kernelCmdline(%q, %v) = %q, %v; want %q", tt.given, tt.set, got, err, tt.want)
 		}
 	}
+}
+
+// node.halt_if_installed on an installed disk: the plan decides it
+// (Plan.Halt), auto exits 7 and writes nothing; the engine refuses to
+// apply a halting plan.
+func TestAutoHaltIfInstalled(t *testing.T) {
+	fx := newAutoFixture(t)
+	line := "storage_init=" + fx.disk + smallVols + " adminpw=" + autoHash
+	if code, out := fx.run(t, line); code != installer.ExitOK {
+		t.Fatalf("install: exit %d\n%s", code, out)
+	}
+	sum := func() [32]byte { return contentSum(t, fx.disk) }
+	before := sum()
+	code, out := fx.run(t, line+" node.halt_if_installed")
+	if code != installer.ExitInstalled || !strings.Contains(out, "node.halt_if_installed: "+fx.disk+" holds an installation") {
+		t.Errorf("exit %d, want %d:\n%s", code, installer.ExitInstalled, out)
+	}
+	if sum() != before {
+		t.Error("the disk changed under node.halt_if_installed")
+	}
+	cfg, _ := installer.ParseCmdline(line + " node.halt_if_installed")
+	facts, err := probeFacts([]string{fx.disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := installer.MakePlan(cfg, facts)
+	if plan.Halt != fx.disk {
+		t.Fatalf("plan.Halt = %q, want %s", plan.Halt, fx.disk)
+	}
+	if err := installer.RunWith(context.Background(), plan, nil, nil, installer.RunOptions{}); installer.ExitCode(err) != installer.ExitInstalled {
+		t.Errorf("RunWith of a halting plan: %v (exit %d)", err, installer.ExitCode(err))
+	}
+	if sum() != before {
+		t.Error("the disk changed when a halting plan was run")
+	}
+}
+
+// contentSum hashes the non-zero 64 KiB blocks of a sparse image with
+// their offsets, found through SEEK_DATA: the same for the same content
+// however the file system reports its extents (which move under delayed
+// allocation), without reading the holes of a 4 GiB image.
+func contentSum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const seekData, seekHole, block = 3, 4, 64 << 10
+	h := sha256.New()
+	buf, zero := make([]byte, block), make([]byte, block)
+	next := int64(0) // the first block not hashed yet: extents may share one
+	for off := int64(0); ; {
+		start, err := syscall.Seek(int(f.Fd()), off, seekData)
+		if err != nil {
+			break // ENXIO: no data after off
+		}
+		end, err := syscall.Seek(int(f.Fd()), start, seekHole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := max(start&^(block-1), next); b < end; b += block {
+			next = b + block
+			n, _ := f.ReadAt(buf, b)
+			if !bytes.Equal(buf[:n], zero[:n]) {
+				fmt.Fprintf(h, "%d:", b)
+				h.Write(buf[:n])
+			}
+		}
+		off = end
+	}
+	var s [32]byte
+	copy(s[:], h.Sum(nil))
+	return s
 }
