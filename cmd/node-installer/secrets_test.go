@@ -49,7 +49,7 @@ func TestAutoSecretArgsNeverLeave(t *testing.T) {
 	}
 }
 
-// dataOf reads the data extents of a sparse image (SEEK_DATA/SEEK_HOLE).
+// dataOf reads the data extents of a sparse image (dataExtents).
 func dataOf(t *testing.T, path string) []byte {
 	t.Helper()
 	f, err := os.Open(path)
@@ -57,23 +57,33 @@ func dataOf(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	const seekData, seekHole = 3, 4
 	var all []byte
+	for _, e := range dataExtents(t, f) {
+		b := make([]byte, e[1]-e[0])
+		if _, err := f.ReadAt(b, e[0]); err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// dataExtents lists the [start, end) ranges of f that hold data
+// (SEEK_DATA/SEEK_HOLE): a sparse image is read without its holes.
+func dataExtents(t *testing.T, f *os.File) [][2]int64 {
+	t.Helper()
+	const seekData, seekHole = 3, 4
+	var out [][2]int64
 	for off := int64(0); ; {
 		start, err := syscall.Seek(int(f.Fd()), off, seekData)
 		if err != nil {
-			break // ENXIO: no data after off
+			return out // ENXIO: no data after off
 		}
 		end, err := syscall.Seek(int(f.Fd()), start, seekHole)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := make([]byte, end-start)
-		if _, err := f.ReadAt(b, start); err != nil && err != io.EOF {
-			t.Fatal(err)
-		}
-		all = append(all, b...)
+		out = append(out, [2]int64{start, end})
 		off = end
 	}
-	return all
 }
